@@ -1,0 +1,167 @@
+"""Count the records of an Avro object container file without decoding a value.
+
+Wire format after the header (Avro 1.11 specification, "Object Container Files"), repeated
+until end of file:
+
+    count   long     number of objects in the block
+    size    long     number of bytes of the (possibly compressed) serialized objects
+    data    size bytes
+    sync    16 bytes, equal to the header's sync marker
+
+The walk reads the stream forward only, in chunks of at most `chunk_size` bytes, so it works on
+an HDFS streaming response and keeps memory bounded whatever the block size. Because block
+bodies are skipped, not decompressed, no codec library is needed.
+
+A file that ends anywhere but right after a sync marker is truncated. Avro Java's reader
+silently stops at such an end; we quarantine instead, because a file cut mid-block is usually
+a copy still in progress or a broken transfer, and its rows would otherwise vanish unnoticed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from fastavro.schema import fingerprint as _fastavro_fingerprint
+from fastavro.schema import to_parsing_canonical_form
+
+from avro_ingest.exceptions import AvroIngestError, CorruptBlock, InvalidSchema, TruncatedFile
+from avro_ingest.read_schema import SYNC_SIZE, AvroHeader
+
+__all__ = ["BinaryStream", "count_records", "fingerprint"]
+
+DEFAULT_CHUNK = 64 * 1024
+_MAX_VARINT_BYTES = 10
+
+
+class BinaryStream(Protocol):
+    """Anything with `read(n)`: a local file, an HTTP response body, a pipe."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+class _ForwardReader:
+    """Forward-only buffered reader over a stream; tracks the absolute file offset.
+
+    Holds at most one chunk. Copes with streams whose read(n) returns fewer than n bytes
+    before end of file (network streams do).
+    """
+
+    def __init__(self, stream: BinaryStream, offset: int, chunk_size: int) -> None:
+        self._stream = stream
+        self._chunk_size = chunk_size
+        self._buf = b""
+        self._pos = 0
+        self.offset = offset  # absolute offset of the next unread byte
+
+    def _fill(self) -> bool:
+        """Make sure at least one unread byte is buffered; False at end of file."""
+        if self._pos < len(self._buf):
+            return True
+        self._buf = self._stream.read(self._chunk_size)
+        self._pos = 0
+        return bool(self._buf)
+
+    def at_eof(self) -> bool:
+        return not self._fill()
+
+    def read_exact(self, n: int) -> bytes:
+        """Read n bytes (n is small: a sync marker); returns fewer only at end of file."""
+        parts: list[bytes] = []
+        need = n
+        while need and self._fill():
+            take = self._buf[self._pos : self._pos + need]
+            self._pos += len(take)
+            self.offset += len(take)
+            need -= len(take)
+            parts.append(take)
+        return b"".join(parts)
+
+    def skip(self, n: int) -> int:
+        """Skip up to n bytes; return how many were skipped (fewer only at end of file)."""
+        skipped = 0
+        while skipped < n and self._fill():
+            take = min(n - skipped, len(self._buf) - self._pos)
+            self._pos += take
+            self.offset += take
+            skipped += take
+        return skipped
+
+    def read_long(self, what: str) -> int:
+        start = self.offset
+        result = 0
+        shift = 0
+        for used in range(1, _MAX_VARINT_BYTES + 1):
+            if not self._fill():
+                raise TruncatedFile(start, used, used - 1, what)
+            byte = self._buf[self._pos]
+            self._pos += 1
+            self.offset += 1
+            result |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return (result >> 1) ^ -(result & 1)
+            shift += 7
+        raise CorruptBlock(start, f"{what} is a variable-length integer longer than 10 bytes")
+
+
+def count_records(
+    stream: BinaryStream,
+    header: AvroHeader,
+    path: str | None = None,
+    *,
+    position: int = 0,
+    chunk_size: int = DEFAULT_CHUNK,
+) -> int:
+    """Return the number of records in the file, walking block headers and sync markers.
+
+    `position` is the stream's current offset in the file: 0 for a stream opened at the start
+    (the header is skipped), or `header.header_length` for one opened right after the header.
+    Raises TruncatedFile or CorruptBlock (terminal) with the byte offset and `file=path`.
+    """
+    if not 0 <= position <= header.header_length:
+        raise ValueError(f"position must be within the header (0..{header.header_length})")
+    try:
+        return _count(stream, header, position, chunk_size)
+    except AvroIngestError as exc:
+        raise exc.with_file(path) from None
+
+
+def _count(stream: BinaryStream, header: AvroHeader, position: int, chunk_size: int) -> int:
+    src = _ForwardReader(stream, position, chunk_size)
+    to_skip = header.header_length - position
+    if src.skip(to_skip) != to_skip:
+        raise TruncatedFile(src.offset, header.header_length - src.offset, 0, "header")
+    total = 0
+    while not src.at_eof():
+        block_at = src.offset
+        count = src.read_long("block count")
+        size = src.read_long("block size")
+        if count < 0:
+            raise CorruptBlock(block_at, f"negative block count {count}")
+        if size < 0:
+            raise CorruptBlock(block_at, f"negative block size {size}")
+        data_at = src.offset
+        skipped = src.skip(size)
+        if skipped != size:
+            raise TruncatedFile(data_at, size, skipped, f"block of {count} records")
+        sync_at = src.offset
+        sync = src.read_exact(SYNC_SIZE)
+        if len(sync) != SYNC_SIZE:
+            raise TruncatedFile(sync_at, SYNC_SIZE, len(sync), "sync marker")
+        if sync != header.sync_marker:
+            raise CorruptBlock(
+                sync_at,
+                f"block of {count} records at offset {block_at} is corrupt",
+                expected=header.sync_marker,
+                got=sync,
+            )
+        total += count
+    return total
+
+
+def fingerprint(schema: dict[str, Any] | list[Any] | str) -> str:
+    """SHA-256 (hex) of the schema's Parsing Canonical Form: equal for equivalent schemas."""
+    try:
+        canonical = to_parsing_canonical_form(schema)
+    except Exception as exc:
+        raise InvalidSchema(f"no canonical form: {type(exc).__name__}: {exc}") from exc
+    return str(_fastavro_fingerprint(canonical, "SHA-256"))

@@ -1,0 +1,295 @@
+"""Errors of the avro_ingest core.
+
+One root, `AvroIngestError`. Each concrete error is marked by a mixin that tells the pipeline
+what to do with the file that caused it:
+
+- `TerminalError`: the input itself is bad or cannot be held by Hive/Parquet. Retrying gives
+  the same answer, so the file is quarantined with `.reason` and the batch goes on.
+- `TransientError`: a service is down or busy. The file is fine; retry later.
+
+`CodecLibraryMissing` is neither: the file is fine and a retry in five minutes meets the same
+missing module. It is a deployment problem, so it fails the task loudly and leaves the file
+where it is (see its docstring).
+
+Errors carry their evidence as attributes and repeat it in the message, so a quarantine
+report or a task log line is enough to understand the problem without re-reading the file.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AvroIngestError",
+    "CodecLibraryMissing",
+    "ConfigurationError",
+    "CorruptBlock",
+    "CorruptHeader",
+    "EmptyFile",
+    "HeaderTooLarge",
+    "InvalidIdentifier",
+    "InvalidLiteral",
+    "InvalidSchema",
+    "NotAvroFile",
+    "SchemaMismatch",
+    "ServiceUnavailable",
+    "TerminalError",
+    "TransientError",
+    "TruncatedFile",
+    "UnsupportedAvroType",
+    "UnsupportedCodec",
+]
+
+
+class AvroIngestError(Exception):
+    """Root of every error raised by avro_ingest.
+
+    `detail` is the message without the file; `file` may be set later by a caller that knows
+    which file was being processed (the message follows it).
+    """
+
+    reason: str = "error"
+
+    def __init__(self, detail: str, *, file: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.file = file
+
+    def __str__(self) -> str:
+        if self.file:
+            return f"{self.file}: {self.detail}"
+        return self.detail
+
+    def with_file(self, file: str | None) -> AvroIngestError:
+        """Set `file` when it is not known yet and return self (for `raise err.with_file(p)`)."""
+        if self.file is None and file is not None:
+            self.file = file
+        return self
+
+
+class TerminalError:
+    """Mixin: the input is bad; quarantine it with `.reason` and never retry."""
+
+    retryable: ClassVar[bool] = False
+
+
+class TransientError:
+    """Mixin: a service is unavailable; the input is fine and the step should be retried."""
+
+    retryable: ClassVar[bool] = True
+
+
+# --- bad files -------------------------------------------------------------------------------
+
+
+class EmptyFile(AvroIngestError, TerminalError):
+    """A zero-byte file: usually a writer that created the file and died before writing."""
+
+    def __init__(self, *, file: str | None = None) -> None:
+        self.reason = "empty_file"
+        super().__init__("file is empty (0 bytes), not an Avro object container file", file=file)
+
+
+class NotAvroFile(AvroIngestError, TerminalError):
+    """The first bytes are not the Avro object container magic `Obj\\x01`."""
+
+    def __init__(self, got: bytes, *, file: str | None = None) -> None:
+        self.reason = "not_avro"
+        self.expected = b"Obj\x01"
+        self.got = got
+        super().__init__(
+            f"not an Avro object container file: expected magic {self.expected!r} at offset 0, "
+            f"got {got!r}",
+            file=file,
+        )
+
+
+class TruncatedFile(AvroIngestError, TerminalError):
+    """The file ends in the middle of the header, a block count/size, a block or a sync marker."""
+
+    def __init__(
+        self, offset: int, needed: int, got: int, what: str, *, file: str | None = None
+    ) -> None:
+        self.reason = "truncated"
+        self.offset = offset
+        self.needed = needed
+        self.got = got
+        self.what = what
+        super().__init__(
+            f"file is truncated: {what} at offset {offset} needs {needed} bytes, "
+            f"only {got} left",
+            file=file,
+        )
+
+
+class CorruptHeader(AvroIngestError, TerminalError):
+    """The header bytes do not decode (bad varint, negative length, missing avro.schema)."""
+
+    def __init__(self, offset: int, problem: str, *, file: str | None = None) -> None:
+        self.reason = "corrupt_header"
+        self.offset = offset
+        self.problem = problem
+        super().__init__(f"corrupt Avro header at offset {offset}: {problem}", file=file)
+
+
+class CorruptBlock(AvroIngestError, TerminalError):
+    """A data block is corrupt: its sync marker differs, or its count/size is impossible.
+
+    `reason` is "bad_sync" when the sync marker differs and "corrupt_block" otherwise.
+    """
+
+    def __init__(
+        self,
+        offset: int,
+        problem: str,
+        *,
+        expected: bytes | None = None,
+        got: bytes | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.reason = "bad_sync" if expected is not None else "corrupt_block"
+        self.offset = offset
+        self.expected = expected
+        self.got = got
+        self.problem = problem
+        if expected is not None:
+            text = f"{problem}: expected sync {expected!r} at offset {offset}, got {got!r}"
+        else:
+            text = f"{problem} at offset {offset}"
+        super().__init__(text, file=file)
+
+
+class HeaderTooLarge(AvroIngestError, TerminalError):
+    """The header does not end within the cap: refuse rather than read an unbounded header."""
+
+    def __init__(self, cap: int, *, needed: int | None = None, file: str | None = None) -> None:
+        self.reason = "header_too_large"
+        self.cap = cap
+        self.needed = needed
+        more = f" (needs at least {needed} bytes)" if needed is not None else ""
+        super().__init__(f"Avro header is larger than the cap of {cap} bytes{more}", file=file)
+
+
+class UnsupportedCodec(AvroIngestError, TerminalError):
+    """The file names a codec that no Avro implementation we know defines."""
+
+    def __init__(self, codec: str, known: tuple[str, ...], *, file: str | None = None) -> None:
+        self.reason = "unknown_codec"
+        self.codec = codec
+        self.known = known
+        super().__init__(
+            f"unknown Avro codec {codec!r} in avro.codec; known codecs: {', '.join(known)}",
+            file=file,
+        )
+
+
+class InvalidSchema(AvroIngestError, TerminalError):
+    """The writer (or sidecar) schema is not a valid Avro schema."""
+
+    def __init__(self, problem: str, *, where: str = "", file: str | None = None) -> None:
+        self.reason = "invalid_schema"
+        self.problem = problem
+        self.where = where
+        at = f" at {where}" if where else ""
+        super().__init__(f"invalid Avro schema{at}: {problem}", file=file)
+
+
+class UnsupportedAvroType(AvroIngestError, TerminalError):
+    """A valid Avro schema that Hive's AvroSerDe or Parquet cannot hold.
+
+    `field` is the path in the schema (e.g. "address.lines[]"; "" for the top level),
+    `avro_type` a short description of the Avro type and `reason` one of
+    top_level_not_record, recursive_record, union_not_supported, decimal_precision,
+    name_collision, empty_record.
+    """
+
+    def __init__(
+        self, field: str, avro_type: str, reason: str, why: str, *, file: str | None = None
+    ) -> None:
+        self.reason = reason
+        self.field = field
+        self.avro_type = avro_type
+        self.why = why
+        where = f"field {field!r}" if field else "top level"
+        super().__init__(f"{reason}: {where} of Avro type {avro_type}: {why}", file=file)
+
+
+class SchemaMismatch(AvroIngestError, TerminalError):
+    """The sidecar (reader) schema cannot read data written with the file's writer schema."""
+
+    def __init__(
+        self, field: str, writer_type: str, reader_type: str, why: str, *, file: str | None = None
+    ) -> None:
+        self.reason = "schema_mismatch"
+        self.field = field
+        self.writer_type = writer_type
+        self.reader_type = reader_type
+        self.why = why
+        where = f"field {field!r}" if field else "top level"
+        super().__init__(
+            f"sidecar schema cannot read the file at {where}: writer {writer_type}, "
+            f"reader {reader_type}: {why}",
+            file=file,
+        )
+
+
+class InvalidIdentifier(AvroIngestError, TerminalError, ValueError):
+    """A name (database, table, column) that does not match the strict identifier pattern."""
+
+    def __init__(self, value: object, rule: str, *, file: str | None = None) -> None:
+        self.reason = "invalid_identifier"
+        self.value = value
+        self.rule = rule
+        super().__init__(f"invalid SQL identifier {value!r}: {rule}", file=file)
+
+
+class InvalidLiteral(AvroIngestError, TerminalError, ValueError):
+    """A value that cannot be written safely as a SQL string or number literal."""
+
+    def __init__(self, value: object, rule: str, *, file: str | None = None) -> None:
+        self.reason = "invalid_literal"
+        self.value = value
+        self.rule = rule
+        shown = repr(value)
+        if len(shown) > 200:
+            shown = shown[:200] + "...(" + str(len(shown)) + " chars)"
+        super().__init__(f"invalid SQL literal {shown}: {rule}", file=file)
+
+
+# --- environment -----------------------------------------------------------------------------
+
+
+class ConfigurationError(AvroIngestError):
+    """The deployment is missing something. Neither terminal nor transient: the file is fine,
+    and retrying changes nothing until an operator fixes the installation."""
+
+    reason = "configuration"
+
+
+class CodecLibraryMissing(ConfigurationError):
+    """The codec is a known Avro codec but its Python library is not installed.
+
+    Not a bad file (so not `TerminalError`: quarantining would blame good data) and not
+    transient (a retry meets the same ImportError): the task fails with the pip package to
+    install, and the file stays where it is for the next run.
+    """
+
+    def __init__(self, codec: str, module: str, package: str, *, file: str | None = None) -> None:
+        self.codec = codec
+        self.module = module
+        self.package = package
+        super().__init__(
+            f"Avro codec {codec!r} needs the Python module {module!r}, which is not installed: "
+            f"pip install {package}",
+            file=file,
+        )
+
+
+class ServiceUnavailable(AvroIngestError, TransientError):
+    """HDFS, HiveServer2 or Impala did not answer; retry the step."""
+
+    def __init__(self, service: str, problem: str, *, file: str | None = None) -> None:
+        self.reason = "service_unavailable"
+        self.service = service
+        self.problem = problem
+        super().__init__(f"{service} unavailable: {problem}", file=file)
