@@ -1,0 +1,336 @@
+#!/usr/bin/env bash
+# The local Hadoop stack: a real HDFS (NameNode + DataNode, WebHDFS) and HiveServer2 with an
+# embedded Derby metastore, from Apache's jars on Maven Central, on the machine's JDK 17.
+#
+#   stack/stack.sh jars     resolve the jars into the cache (no-op when cached)
+#   stack/stack.sh up       start what is not running and wait until it is healthy
+#   stack/stack.sh down     stop the daemons this script started (by pid file)
+#   stack/stack.sh status   say what runs, its memory, and whether it is healthy
+#   stack/stack.sh env      print the settings in effect
+#
+# Settings (environment):
+#   AVRO_INGEST_STACK_STATE   configs, data, logs, pid files    (default: stack/.state)
+#   AVRO_INGEST_CACHE         Maven repository and resolved jars (default: ~/.cache/avro-ingest)
+#   AVRO_INGEST_HIVE_AUTH     HiveServer2 authentication: NOSASL (default) or NONE
+#   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
+#   AVRO_INGEST_PYTHON        the Python that runs the HiveServer2 readiness query
+#   AVRO_INGEST_STACK_TIMEOUT seconds to wait for each service (default: 120)
+set -euo pipefail
+
+STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(dirname "$STACK_DIR")
+# shellcheck source=versions.env
+source "$STACK_DIR/versions.env"
+
+STATE=${AVRO_INGEST_STACK_STATE:-$STACK_DIR/.state}
+CACHE=${AVRO_INGEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/avro-ingest}
+HIVE_AUTH=${AVRO_INGEST_HIVE_AUTH:-NOSASL}
+TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
+PYTHON=${AVRO_INGEST_PYTHON:-$REPO_DIR/.venv/bin/python}
+
+NAMENODE_RPC_PORT=8020
+NAMENODE_HTTP_PORT=9870
+DATANODE_PORTS=(9866 9864 9867)
+HIVESERVER2_PORT=10000
+HIVESERVER2_WEBUI_PORT=10002
+
+HDFS_JARS=$CACHE/jars/hdfs-$HADOOP_VERSION
+HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION
+TOOLS_JARS=$CACHE/jars/avro-tools-$AVRO_TOOLS_VERSION
+
+NAMENODE_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
+DATANODE_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
+HIVESERVER2_CLASS=org.apache.hive.service.server.HiveServer2
+
+# JDK 17 needs these for Hadoop and Hive: without them WebHDFS calls fail with
+# InaccessibleObjectException and HiveServer2 hangs at start.
+JVM_OPENS=()
+for pkg in java.lang java.lang.reflect java.lang.invoke java.io java.net java.nio java.util \
+    java.util.concurrent java.util.concurrent.atomic java.util.regex java.time java.text \
+    java.math java.security jdk.internal.misc sun.nio.ch sun.nio.cs sun.security.action \
+    sun.util.calendar; do
+  JVM_OPENS+=("--add-opens=java.base/$pkg=ALL-UNNAMED")
+done
+JVM_OPENS+=(--add-opens=java.sql/java.sql=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  --add-exports=java.base/sun.net.dns=ALL-UNNAMED
+  --add-exports=java.base/sun.net.util=ALL-UNNAMED)
+
+say() { printf '[stack] %s\n' "$*"; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+find_java_home() {
+  local candidate
+  for candidate in "${AVRO_INGEST_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-*; do
+    [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
+    if "$candidate/bin/java" -version 2>&1 | head -1 | grep -q '"17\.'; then
+      echo "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+require_java() {
+  # A JDK 25 makes the NameNode exit with "getSubject is not supported": insist on 17.
+  JAVA_HOME=$(find_java_home) || die "no JDK 17 found (checked \$AVRO_INGEST_JAVA_HOME, \$JAVA_HOME, /usr/lib/jvm/java-17-openjdk-*). Install it: apt-get install -y openjdk-17-jdk-headless"
+  export JAVA_HOME
+  JAVA=$JAVA_HOME/bin/java
+}
+
+require_maven() {
+  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not installed. Install it: apt-get install -y maven"
+}
+
+# Resolve one pom's dependencies into a jar folder of the cache, once per set of versions.
+resolve_jars() {
+  local pom_dir=$1 out=$2
+  [ -f "$out/.complete" ] && return 0
+  require_maven
+  require_java
+  say "resolving $(basename "$out") from Maven Central into $out"
+  rm -rf "$out.partial"
+  local started=$SECONDS
+  if ! (cd "$pom_dir" && mvn -B -q -s "$STACK_DIR/maven/settings.xml" \
+      -Dmaven.repo.local="$CACHE/m2" \
+      -Dhadoop.version="$HADOOP_VERSION" -Dhive.version="$HIVE_VERSION" \
+      -Davro.version="$AVRO_VERSION" -Davro.tools.version="$AVRO_TOOLS_VERSION" \
+      dependency:copy-dependencies -DoutputDirectory="$out.partial" \
+      > "$CACHE/mvn-$(basename "$out").log" 2>&1); then
+    tail -n 30 "$CACHE/mvn-$(basename "$out").log" >&2
+    die "Maven could not resolve $(basename "$out") (log: $CACHE/mvn-$(basename "$out").log)"
+  fi
+  mv "$out.partial" "$out"
+  touch "$out/.complete"
+  say "resolved $(find "$out" -name '*.jar' | wc -l) jars, $(du -sh "$out" | cut -f1), in $((SECONDS - started)) s"
+}
+
+cmd_jars() {
+  mkdir -p "$CACHE/jars"
+  resolve_jars "$STACK_DIR/maven/hdfs" "$HDFS_JARS"
+  resolve_jars "$STACK_DIR/maven/hive" "$HIVE_JARS"
+  resolve_jars "$STACK_DIR/maven/tools" "$TOOLS_JARS"
+}
+
+# --- configuration -------------------------------------------------------------------------
+
+render_conf() {
+  local conf=$STATE/conf
+  mkdir -p "$conf" "$STATE/logs" "$STATE/run" "$STATE/tmp" "$STATE/hive/scratch" \
+    "$STATE/hive/resources" "$STATE/hive/querylog" "$STATE/hive/operation_logs"
+  local template
+  for template in "$STACK_DIR"/conf/*.in; do
+    sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
+      -e "s|@NAMENODE_RPC_PORT@|$NAMENODE_RPC_PORT|g" \
+      -e "s|@NAMENODE_HTTP_PORT@|$NAMENODE_HTTP_PORT|g" \
+      -e "s|@HIVESERVER2_PORT@|$HIVESERVER2_PORT|g" \
+      -e "s|@HIVESERVER2_WEBUI_PORT@|$HIVESERVER2_WEBUI_PORT|g" \
+      "$template" > "$conf/$(basename "${template%.in}")"
+  done
+}
+
+# --- processes -----------------------------------------------------------------------------
+
+pid_file() { echo "$STATE/run/$1.pid"; }
+
+# The pid in a daemon's pid file, if that process is alive and really is that daemon of this
+# state folder; a stale pid file (crash, reboot, reused pid) is removed.
+live_pid() {
+  local name=$1 class=$2 file pid
+  file=$(pid_file "$name")
+  [ -f "$file" ] || return 1
+  pid=$(cat "$file")
+  if [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] \
+      && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$class" \
+      && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "avro-ingest.state=$STATE"; then
+    echo "$pid"; return 0
+  fi
+  say "removing stale pid file of $name (pid $pid is not running)" >&2
+  rm -f "$file"
+  return 1
+}
+
+check_port_free() {
+  local port=$1 daemon=$2 holder
+  if ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    holder=$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o 'users:(([^)]*))' | head -1)
+    die "port $port, needed by $daemon, is already in use by ${holder:-another process} (stop it, or run 'make stack-down' if it is a stack started from another folder)"
+  fi
+}
+
+start_daemon() {
+  local name=$1 class=$2 classpath=$3 heap=$4
+  shift 4
+  local log=$STATE/logs/$name.log
+  # Rotate the previous run's log so that an error shown is this run's.
+  [ -f "$log" ] && mv "$log" "$log.1"
+  # setsid: the daemon must outlive the shell that started it (make, CI steps).
+  setsid "$JAVA" -Xmx"$heap" -XX:+UseG1GC -Davro-ingest.state="$STATE" \
+    -Djava.io.tmpdir="$STATE/tmp" -Duser.timezone=UTC -Dhadoop.log.dir="$STATE/logs" \
+    "${JVM_OPENS[@]}" "$@" -cp "$classpath" "$class" \
+    > "$log" 2>&1 < /dev/null &
+  echo $! > "$(pid_file "$name")"
+  say "started $name (pid $!, log $log)"
+}
+
+# Fail with the end of a daemon's log when it died while we waited for it.
+assert_alive() {
+  local name=$1 class=$2
+  if ! live_pid "$name" "$class" > /dev/null 2>&1; then
+    echo "----- last lines of $STATE/logs/$name.log -----" >&2
+    tail -n 40 "$STATE/logs/$name.log" >&2 || true
+    die "$name died during start"
+  fi
+}
+
+namenode_ready() {
+  curl -sf "http://localhost:$NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" 2>/dev/null \
+    | grep -q '"NumLiveDataNodes" *: *[1-9]' || return 1
+  curl -sf "http://localhost:$NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo" 2>/dev/null \
+    | grep -q '"Safemode" *: *""'
+}
+
+hiveserver2_ready() {
+  "$PYTHON" "$STACK_DIR/hs2_ping.py" --port "$HIVESERVER2_PORT" --auth "$HIVE_AUTH" >/dev/null 2>&1
+}
+
+wait_until() {
+  local what=$1 check=$2 started=$SECONDS
+  shift 2
+  until "$check"; do
+    local pair
+    for pair in "$@"; do assert_alive "${pair%%:*}" "${pair#*:}"; done
+    if (( SECONDS - started > TIMEOUT )); then
+      for pair in "$@"; do tail -n 20 "$STATE/logs/${pair%%:*}.log" >&2 || true; done
+      die "$what was not ready after $TIMEOUT s"
+    fi
+    sleep 1
+  done
+  say "$what ready after $((SECONDS - started)) s"
+}
+
+hdfs_classpath() { echo "$STATE/conf:$HDFS_JARS/*"; }
+hive_classpath() { echo "$STATE/conf:$HIVE_JARS/*"; }
+
+hdfs_dfs() {
+  "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
+    org.apache.hadoop.fs.FsShell "$@"
+}
+
+cmd_up() {
+  local started=$SECONDS
+  require_java
+  [ -x "$PYTHON" ] || die "no Python at $PYTHON to check HiveServer2 with (run 'make venv', or set AVRO_INGEST_PYTHON)"
+  cmd_jars
+  render_conf
+
+  local nn_pid="" dn_pid="" hs2_pid=""
+  nn_pid=$(live_pid namenode "$NAMENODE_CLASS") || true
+  dn_pid=$(live_pid datanode "$DATANODE_CLASS") || true
+  hs2_pid=$(live_pid hiveserver2 "$HIVESERVER2_CLASS") || true
+  if [ -n "$nn_pid" ] && [ -n "$dn_pid" ] && [ -n "$hs2_pid" ] && namenode_ready && hiveserver2_ready; then
+    say "already up (NameNode $nn_pid, DataNode $dn_pid, HiveServer2 $hs2_pid): nothing to do"
+    return 0
+  fi
+
+  if [ ! -f "$STATE/dfs/name/current/VERSION" ]; then
+    say "formatting the NameNode (first start of this state folder)"
+    "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
+      "$NAMENODE_CLASS" -format -nonInteractive -force > "$STATE/logs/format.log" 2>&1 \
+      || { tail -n 30 "$STATE/logs/format.log" >&2; die "formatting the NameNode failed"; }
+  fi
+
+  if [ -z "$nn_pid" ]; then
+    check_port_free "$NAMENODE_RPC_PORT" NameNode
+    check_port_free "$NAMENODE_HTTP_PORT" NameNode
+    start_daemon namenode "$NAMENODE_CLASS" "$(hdfs_classpath)" 768m
+  fi
+  if [ -z "$dn_pid" ]; then
+    local port
+    for port in "${DATANODE_PORTS[@]}"; do check_port_free "$port" DataNode; done
+    start_daemon datanode "$DATANODE_CLASS" "$(hdfs_classpath)" 512m
+  fi
+  wait_until "HDFS (NameNode with a live DataNode, out of safe mode)" namenode_ready \
+    "namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS"
+
+  if [ ! -f "$STATE/run/hdfs-dirs.done" ]; then
+    hdfs_dfs -mkdir -p /user/hive/warehouse /user/hive/external /tmp/hive /data \
+      > "$STATE/logs/hdfs-dirs.log" 2>&1 || { cat "$STATE/logs/hdfs-dirs.log" >&2; die "could not create Hive's folders on HDFS"; }
+    hdfs_dfs -chmod -R 777 /tmp /user /data >> "$STATE/logs/hdfs-dirs.log" 2>&1 || true
+    touch "$STATE/run/hdfs-dirs.done"
+  fi
+
+  if [ -z "$hs2_pid" ]; then
+    check_port_free "$HIVESERVER2_PORT" HiveServer2
+    check_port_free "$HIVESERVER2_WEBUI_PORT" HiveServer2
+    # Derby writes derby.log into the working folder: keep it in the state folder.
+    (cd "$STATE" && start_daemon hiveserver2 "$HIVESERVER2_CLASS" "$(hive_classpath)" 2g \
+      -Dhive.log.dir="$STATE/logs" -Dhive.log.file=hiveserver2-hive.log \
+      -Dderby.stream.error.file="$STATE/logs/derby.log" \
+      -Dlog4j2.formatMsgNoLookups=true)
+  fi
+  wait_until "HiveServer2 (answers SELECT 1, auth $HIVE_AUTH)" hiveserver2_ready \
+    "hiveserver2:$HIVESERVER2_CLASS"
+  echo "$HIVE_AUTH" > "$STATE/run/hive-auth"
+  say "up in $((SECONDS - started)) s: HDFS hdfs://localhost:$NAMENODE_RPC_PORT, WebHDFS http://localhost:$NAMENODE_HTTP_PORT, HiveServer2 localhost:$HIVESERVER2_PORT ($HIVE_AUTH)"
+}
+
+stop_daemon() {
+  local name=$1 class=$2 pid waited=0
+  pid=$(live_pid "$name" "$class") || { say "$name is not running"; return 0; }
+  kill -TERM "$pid" 2>/dev/null || true
+  while kill -0 "$pid" 2>/dev/null && (( waited < 30 )); do sleep 0.5; waited=$((waited + 1)); done
+  if kill -0 "$pid" 2>/dev/null; then
+    say "$name (pid $pid) ignored SIGTERM for 15 s: killing it"
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$(pid_file "$name")"
+  say "stopped $name (pid $pid)"
+}
+
+cmd_down() {
+  # Only the processes named in our pid files, newest service first.
+  stop_daemon hiveserver2 "$HIVESERVER2_CLASS"
+  stop_daemon datanode "$DATANODE_CLASS"
+  stop_daemon namenode "$NAMENODE_CLASS"
+}
+
+cmd_status() {
+  local healthy=0 name class pid rss total=0
+  for pair in "namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS" "hiveserver2:$HIVESERVER2_CLASS"; do
+    name=${pair%%:*}; class=${pair#*:}
+    if pid=$(live_pid "$name" "$class" 2>/dev/null); then
+      rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
+      total=$((total + rss))
+      printf '%-12s running  pid %-8s %5s MB resident\n' "$name" "$pid" "$rss"
+    else
+      printf '%-12s stopped\n' "$name"; healthy=1
+    fi
+  done
+  if namenode_ready; then echo "hdfs         healthy (live DataNode, safe mode off)"; else echo "hdfs         not healthy"; healthy=1; fi
+  if [ -x "$PYTHON" ] && hiveserver2_ready; then echo "hiveserver2  healthy (SELECT 1, auth $HIVE_AUTH)"; else echo "hiveserver2  not healthy"; healthy=1; fi
+  echo "total        $total MB resident"
+  return $healthy
+}
+
+cmd_env() {
+  echo "HADOOP_VERSION=$HADOOP_VERSION"
+  echo "HIVE_VERSION=$HIVE_VERSION"
+  echo "STATE=$STATE"
+  echo "CACHE=$CACHE"
+  echo "HIVE_AUTH=$HIVE_AUTH"
+  echo "HDFS_JARS=$HDFS_JARS"
+  echo "HIVE_JARS=$HIVE_JARS"
+  echo "AVRO_TOOLS_JAR=$(ls "$TOOLS_JARS"/avro-tools-*.jar 2>/dev/null | head -1)"
+  echo "WEBHDFS_URL=http://localhost:$NAMENODE_HTTP_PORT"
+  echo "HIVESERVER2_PORT=$HIVESERVER2_PORT"
+}
+
+case "${1:-}" in
+  jars) cmd_jars ;;
+  up) cmd_up ;;
+  down) cmd_down ;;
+  status) cmd_status ;;
+  env) cmd_env ;;
+  hdfs) require_java; shift; hdfs_dfs "$@" ;;
+  *) echo "usage: $0 {jars|up|down|status|env|hdfs ARGS...}" >&2; exit 2 ;;
+esac
