@@ -82,14 +82,19 @@ def normalize(schema: object) -> NormalSchema:
 
 
 def _full_name(name: object, namespace: str, where: str) -> tuple[str, str]:
-    """Return (full name, its namespace) for a definition's `name` in `namespace`."""
+    """Return (full name, its namespace) for a definition's `name` in `namespace`.
+
+    Only the simple name is checked: Avro Java 1.11 (Hive 4.0.1's Avro) does not validate
+    namespaces, and its reflect writer emits ones such as "org.example.Outer$" that real files
+    carry. Namespaces never reach SQL.
+    """
     if not isinstance(name, str) or not name:
         raise InvalidSchema(f"named type needs a non-empty string name, got {name!r}", where=where)
-    parts = name.split(".")
-    if not all(_NAME.fullmatch(p) for p in parts):
+    space, _, simple = name.rpartition(".")
+    if not _NAME.fullmatch(simple):
         raise InvalidSchema(f"invalid name {name!r}", where=where)
-    if len(parts) > 1:
-        return name, ".".join(parts[:-1])
+    if space:
+        return name, space
     return (f"{namespace}.{name}" if namespace else name), namespace
 
 
@@ -147,8 +152,6 @@ class _Normalizer:
         if ns_attr is not None and not isinstance(ns_attr, str):
             raise InvalidSchema(f"namespace must be a string, got {ns_attr!r}", where=where)
         own_ns = namespace if ns_attr is None else ns_attr
-        if own_ns and not all(_NAME.fullmatch(p) for p in own_ns.split(".")):
-            raise InvalidSchema(f"invalid namespace {own_ns!r}", where=where)
         full, type_ns = _full_name(schema.get("name"), own_ns, where)
         if full in self.names or full in PRIMITIVES:
             raise InvalidSchema(f"type {full!r} is defined twice", where=where)

@@ -116,8 +116,7 @@ class TruncatedFile(AvroIngestError, TerminalError):
         self.got = got
         self.what = what
         super().__init__(
-            f"file is truncated: {what} at offset {offset} needs {needed} bytes, "
-            f"only {got} left",
+            f"file is truncated: {what} at offset {offset} needs {needed} bytes, only {got} left",
             file=file,
         )
 
