@@ -72,6 +72,16 @@ class SqlFragment:
     def __hash__(self) -> int:
         return hash(("SqlFragment", self._sql))
 
+    # Immutable: copies are the object itself; pickling rebuilds it through _trusted.
+    def __copy__(self) -> SqlFragment:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> SqlFragment:
+        return self
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return (_trusted, (self._sql,))
+
 
 _TOKEN = object()
 
