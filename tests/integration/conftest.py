@@ -1,0 +1,42 @@
+"""Fixtures over the real local stack (make stack-up). A test here fails, never skips, when the
+stack is down: `make test` starts it, so a missing stack is a broken set-up."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import requests
+from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
+from airflow.providers.apache.hive.hooks.hive import HiveServer2Hook
+
+WEBHDFS_PING = "http://localhost:9870/webhdfs/v1/?op=GETFILESTATUS&user.name=hive"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stack_is_up() -> None:
+    try:
+        requests.get(WEBHDFS_PING, timeout=5).raise_for_status()
+    except requests.RequestException as error:
+        pytest.fail(f"the local stack is not up ({error}); start it with `make stack-up`")
+
+
+@pytest.fixture(scope="session")
+def webhdfs() -> WebHDFSHook:
+    return WebHDFSHook()
+
+
+@pytest.fixture(scope="session")
+def hive() -> HiveServer2Hook:
+    return HiveServer2Hook()
+
+
+@pytest.fixture
+def hdfs_folder(webhdfs: WebHDFSHook) -> Iterator[str]:
+    """A fresh HDFS folder for one test, removed afterwards."""
+    client = webhdfs.get_conn()
+    folder = f"/tmp/avro-ingest-tests/{uuid.uuid4().hex[:12]}"
+    client.makedirs(folder)
+    yield folder
+    client.delete(folder, recursive=True)
