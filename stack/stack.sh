@@ -15,6 +15,7 @@
 #   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
 #   AVRO_INGEST_PYTHON        the Python that runs the HiveServer2 readiness query
 #   AVRO_INGEST_STACK_TIMEOUT seconds to wait for each service (default: 120)
+#   AVRO_INGEST_<DAEMON>_PORT ports, e.g. AVRO_INGEST_NAMENODE_RPC_PORT (defaults below)
 set -euo pipefail
 
 STACK_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -28,11 +29,15 @@ HIVE_AUTH=${AVRO_INGEST_HIVE_AUTH:-NOSASL}
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
 PYTHON=${AVRO_INGEST_PYTHON:-$REPO_DIR/.venv/bin/python}
 
-NAMENODE_RPC_PORT=8020
-NAMENODE_HTTP_PORT=9870
-DATANODE_PORTS=(9866 9864 9867)
-HIVESERVER2_PORT=10000
-HIVESERVER2_WEBUI_PORT=10002
+NAMENODE_RPC_PORT=${AVRO_INGEST_NAMENODE_RPC_PORT:-8020}
+NAMENODE_HTTP_PORT=${AVRO_INGEST_NAMENODE_HTTP_PORT:-9870}
+DATANODE_DATA_PORT=${AVRO_INGEST_DATANODE_DATA_PORT:-9866}
+DATANODE_HTTP_PORT=${AVRO_INGEST_DATANODE_HTTP_PORT:-9864}
+DATANODE_IPC_PORT=${AVRO_INGEST_DATANODE_IPC_PORT:-9867}
+HIVESERVER2_PORT=${AVRO_INGEST_HIVESERVER2_PORT:-10000}
+HIVESERVER2_WEBUI_PORT=${AVRO_INGEST_HIVESERVER2_WEBUI_PORT:-10002}
+JVM_DIR=${AVRO_INGEST_JVM_DIR:-/usr/lib/jvm}
+MVN=${AVRO_INGEST_MVN:-mvn}
 
 HDFS_JARS=$CACHE/jars/hdfs-$HADOOP_VERSION
 HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION
@@ -61,7 +66,7 @@ die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
 
 find_java_home() {
   local candidate
-  for candidate in "${AVRO_INGEST_JAVA_HOME:-}" "${JAVA_HOME:-}" /usr/lib/jvm/java-17-openjdk-*; do
+  for candidate in "${AVRO_INGEST_JAVA_HOME:-}" "${JAVA_HOME:-}" "$JVM_DIR"/java-17-openjdk-*; do
     [ -n "$candidate" ] && [ -x "$candidate/bin/java" ] || continue
     if "$candidate/bin/java" -version 2>&1 | head -1 | grep -q '"17\.'; then
       echo "$candidate"; return 0
@@ -72,13 +77,13 @@ find_java_home() {
 
 require_java() {
   # A JDK 25 makes the NameNode exit with "getSubject is not supported": insist on 17.
-  JAVA_HOME=$(find_java_home) || die "no JDK 17 found (checked \$AVRO_INGEST_JAVA_HOME, \$JAVA_HOME, /usr/lib/jvm/java-17-openjdk-*). Install it: apt-get install -y openjdk-17-jdk-headless"
+  JAVA_HOME=$(find_java_home) || die "no JDK 17 found (checked \$AVRO_INGEST_JAVA_HOME, \$JAVA_HOME, $JVM_DIR/java-17-openjdk-*). Install it: apt-get install -y openjdk-17-jdk-headless"
   export JAVA_HOME
   JAVA=$JAVA_HOME/bin/java
 }
 
 require_maven() {
-  command -v mvn >/dev/null 2>&1 || die "Maven (mvn) is not installed. Install it: apt-get install -y maven"
+  command -v "$MVN" >/dev/null 2>&1 || die "Maven (mvn) is not installed. Install it: apt-get install -y maven"
 }
 
 # Resolve one pom's dependencies into a jar folder of the cache, once per set of versions.
@@ -90,7 +95,7 @@ resolve_jars() {
   say "resolving $(basename "$out") from Maven Central into $out"
   rm -rf "$out.partial"
   local started=$SECONDS
-  if ! (cd "$pom_dir" && mvn -B -q -s "$STACK_DIR/maven/settings.xml" \
+  if ! (cd "$pom_dir" && "$MVN" -B -q -s "$STACK_DIR/maven/settings.xml" \
       -Dmaven.repo.local="$CACHE/m2" \
       -Dhadoop.version="$HADOOP_VERSION" -Dhive.version="$HIVE_VERSION" \
       -Davro.version="$AVRO_VERSION" -Davro.tools.version="$AVRO_TOOLS_VERSION" \
@@ -122,6 +127,9 @@ render_conf() {
     sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
       -e "s|@NAMENODE_RPC_PORT@|$NAMENODE_RPC_PORT|g" \
       -e "s|@NAMENODE_HTTP_PORT@|$NAMENODE_HTTP_PORT|g" \
+      -e "s|@DATANODE_DATA_PORT@|$DATANODE_DATA_PORT|g" \
+      -e "s|@DATANODE_HTTP_PORT@|$DATANODE_HTTP_PORT|g" \
+      -e "s|@DATANODE_IPC_PORT@|$DATANODE_IPC_PORT|g" \
       -e "s|@HIVESERVER2_PORT@|$HIVESERVER2_PORT|g" \
       -e "s|@HIVESERVER2_WEBUI_PORT@|$HIVESERVER2_WEBUI_PORT|g" \
       "$template" > "$conf/$(basename "${template%.in}")"
@@ -232,6 +240,19 @@ cmd_up() {
     return 0
   fi
 
+  local port
+  if [ -z "$nn_pid" ]; then
+    for port in "$NAMENODE_RPC_PORT" "$NAMENODE_HTTP_PORT"; do check_port_free "$port" NameNode; done
+  fi
+  if [ -z "$dn_pid" ]; then
+    for port in "$DATANODE_DATA_PORT" "$DATANODE_HTTP_PORT" "$DATANODE_IPC_PORT"; do
+      check_port_free "$port" DataNode
+    done
+  fi
+  if [ -z "$hs2_pid" ]; then
+    for port in "$HIVESERVER2_PORT" "$HIVESERVER2_WEBUI_PORT"; do check_port_free "$port" HiveServer2; done
+  fi
+
   if [ ! -f "$STATE/dfs/name/current/VERSION" ]; then
     say "formatting the NameNode (first start of this state folder)"
     "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
@@ -239,16 +260,8 @@ cmd_up() {
       || { tail -n 30 "$STATE/logs/format.log" >&2; die "formatting the NameNode failed"; }
   fi
 
-  if [ -z "$nn_pid" ]; then
-    check_port_free "$NAMENODE_RPC_PORT" NameNode
-    check_port_free "$NAMENODE_HTTP_PORT" NameNode
-    start_daemon namenode "$NAMENODE_CLASS" "$(hdfs_classpath)" 768m
-  fi
-  if [ -z "$dn_pid" ]; then
-    local port
-    for port in "${DATANODE_PORTS[@]}"; do check_port_free "$port" DataNode; done
-    start_daemon datanode "$DATANODE_CLASS" "$(hdfs_classpath)" 512m
-  fi
+  [ -n "$nn_pid" ] || start_daemon namenode "$NAMENODE_CLASS" "$(hdfs_classpath)" 768m
+  [ -n "$dn_pid" ] || start_daemon datanode "$DATANODE_CLASS" "$(hdfs_classpath)" 512m
   wait_until "HDFS (NameNode with a live DataNode, out of safe mode)" namenode_ready \
     "namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS"
 
@@ -260,8 +273,6 @@ cmd_up() {
   fi
 
   if [ -z "$hs2_pid" ]; then
-    check_port_free "$HIVESERVER2_PORT" HiveServer2
-    check_port_free "$HIVESERVER2_WEBUI_PORT" HiveServer2
     # Derby writes derby.log into the working folder: keep it in the state folder.
     (cd "$STATE" && start_daemon hiveserver2 "$HIVESERVER2_CLASS" "$(hive_classpath)" 2g \
       -Dhive.log.dir="$STATE/logs" -Dhive.log.file=hiveserver2-hive.log \
@@ -298,7 +309,7 @@ cmd_status() {
   local healthy=0 name class pid rss total=0
   for pair in "namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS" "hiveserver2:$HIVESERVER2_CLASS"; do
     name=${pair%%:*}; class=${pair#*:}
-    if pid=$(live_pid "$name" "$class" 2>/dev/null); then
+    if pid=$(live_pid "$name" "$class"); then
       rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
       total=$((total + rss))
       printf '%-12s running  pid %-8s %5s MB resident\n' "$name" "$pid" "$rss"
