@@ -1,0 +1,119 @@
+"""WebHDFS access for the pipeline, on top of the provider's WebHDFSHook and its connection.
+
+The provider's hook builds a new client (and probes the NameNode) on every `get_conn()`; the
+pipeline makes hundreds of small calls (list, rename, range reads), so this hook keeps one
+client per hook instance. Connection: the provider's `webhdfs` type, default `webhdfs_default`
+(host may list several NameNodes separated by commas; login is the HDFS user).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from functools import cached_property
+from typing import Any
+
+import requests
+from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
+from hdfs import HdfsError
+
+from avro_ingest.exceptions import ServiceUnavailable
+from avro_ingest.files import FileEntry
+
+__all__ = ["AvroIngestHdfsHook", "HdfsRangeReader"]
+
+
+@contextlib.contextmanager
+def _transient(what: str) -> Iterator[None]:
+    """Network failures are transient (retry the task); HDFS' own answers are not."""
+    try:
+        yield
+    except (requests.ConnectionError, requests.Timeout) as error:
+        raise ServiceUnavailable(f"WebHDFS unreachable during {what}: {error}") from error
+
+
+class AvroIngestHdfsHook(WebHDFSHook):
+    """File operations the pipeline needs, over WebHDFS."""
+
+    hook_name = "Apache WebHDFS (avro-ingest)"
+
+    @cached_property
+    def client(self) -> Any:
+        with _transient("connect"):
+            return self.get_conn()
+
+    def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]:
+        """Files below `folder` (with `recursive`, in sub-folders whose names do not start with
+        `_` or `.`, the pipeline's own and hidden folders). Missing folder: empty list."""
+        with _transient(f"LISTSTATUS {folder}"):
+            try:
+                listing = self.client.list(folder, status=True)
+            except HdfsError as error:
+                if "does not exist" in str(error) or "FileNotFoundException" in str(error):
+                    return []
+                raise
+        entries: list[FileEntry] = []
+        for name, status in listing:
+            path = f"{folder.rstrip('/')}/{name}"
+            if status["type"] == "DIRECTORY":
+                if recursive and not name.startswith(("_", ".")):
+                    entries.extend(self.list_files(path, recursive=True))
+                continue
+            entries.append(
+                FileEntry(
+                    path=path,
+                    size=int(status["length"]),
+                    modification_time_ms=int(status["modificationTime"]),
+                )
+            )
+        return entries
+
+    def exists(self, path: str) -> bool:
+        with _transient(f"GETFILESTATUS {path}"):
+            return self.client.status(path, strict=False) is not None
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        with _transient(f"OPEN {path}"), self.client.read(path, offset=offset, length=length) as body:
+            data: bytes = body.read()
+        return data
+
+    @contextlib.contextmanager
+    def open_stream(self, path: str, chunk_size: int = 1024 * 1024) -> Iterator[Any]:
+        """A forward-only stream of the whole file (one OPEN request)."""
+        with _transient(f"OPEN {path}"), self.client.read(path, chunk_size=0) as body:
+            yield body
+
+    def rename(self, source: str, destination: str) -> bool:
+        """Atomic HDFS rename; False when it did not happen (source gone, destination taken)."""
+        with _transient(f"RENAME {source}"):
+            try:
+                self.client.rename(source, destination)
+            except HdfsError:
+                return False
+        return True
+
+    def makedirs(self, folder: str) -> None:
+        with _transient(f"MKDIRS {folder}"):
+            self.client.makedirs(folder)
+
+    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
+        with _transient(f"CREATE {path}"):
+            self.client.write(path, data=data, overwrite=overwrite)
+
+    def delete(self, path: str, *, recursive: bool = False) -> bool:
+        with _transient(f"DELETE {path}"):
+            return bool(self.client.delete(path, recursive=recursive))
+
+    def range_reader(self, path: str) -> HdfsRangeReader:
+        return HdfsRangeReader(self, path)
+
+
+class HdfsRangeReader:
+    """The core's RangeReader over WebHDFS OPEN with offset and length."""
+
+    def __init__(self, hook: AvroIngestHdfsHook, path: str) -> None:
+        self.hook = hook
+        self.path = path
+
+    def read(self, offset: int, length: int) -> bytes:
+        return self.hook.read_range(self.path, offset, length)
