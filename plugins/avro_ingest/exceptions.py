@@ -1,7 +1,7 @@
 """Errors of the avro_ingest core.
 
-One root, `AvroIngestError`. Each concrete error is marked by a mixin that tells the pipeline
-what to do with the file that caused it:
+One root, `AvroIngestError`. Each concrete error derives from one of two markers that tell the
+pipeline what to do with the file that caused it (catch them with `except TerminalError:`):
 
 - `TerminalError`: the input itself is bad or cannot be held by Hive/Parquet. Retrying gives
   the same answer, so the file is quarantined with `.reason` and the batch goes on.
@@ -67,14 +67,16 @@ class AvroIngestError(Exception):
         return self
 
 
-class TerminalError:
-    """Mixin: the input is bad; quarantine it with `.reason` and never retry."""
+class TerminalError(AvroIngestError):
+    """Marks bad input: quarantine the file with `.reason` and never retry.
+
+    A class rather than a bare mixin so that `except TerminalError:` works."""
 
     retryable: ClassVar[bool] = False
 
 
-class TransientError:
-    """Mixin: a service is unavailable; the input is fine and the step should be retried."""
+class TransientError(AvroIngestError):
+    """Marks a service problem: the input is fine and the step should be retried."""
 
     retryable: ClassVar[bool] = True
 
@@ -82,7 +84,7 @@ class TransientError:
 # --- bad files -------------------------------------------------------------------------------
 
 
-class EmptyFile(AvroIngestError, TerminalError):
+class EmptyFile(TerminalError):
     """A zero-byte file: usually a writer that created the file and died before writing."""
 
     def __init__(self, *, file: str | None = None) -> None:
@@ -90,7 +92,7 @@ class EmptyFile(AvroIngestError, TerminalError):
         super().__init__("file is empty (0 bytes), not an Avro object container file", file=file)
 
 
-class NotAvroFile(AvroIngestError, TerminalError):
+class NotAvroFile(TerminalError):
     """The first bytes are not the Avro object container magic `Obj\\x01`."""
 
     def __init__(self, got: bytes, *, file: str | None = None) -> None:
@@ -104,7 +106,7 @@ class NotAvroFile(AvroIngestError, TerminalError):
         )
 
 
-class TruncatedFile(AvroIngestError, TerminalError):
+class TruncatedFile(TerminalError):
     """The file ends in the middle of the header, a block count/size, a block or a sync marker."""
 
     def __init__(
@@ -121,7 +123,7 @@ class TruncatedFile(AvroIngestError, TerminalError):
         )
 
 
-class CorruptHeader(AvroIngestError, TerminalError):
+class CorruptHeader(TerminalError):
     """The header bytes do not decode (bad varint, negative length, missing avro.schema)."""
 
     def __init__(self, offset: int, problem: str, *, file: str | None = None) -> None:
@@ -131,7 +133,7 @@ class CorruptHeader(AvroIngestError, TerminalError):
         super().__init__(f"corrupt Avro header at offset {offset}: {problem}", file=file)
 
 
-class CorruptBlock(AvroIngestError, TerminalError):
+class CorruptBlock(TerminalError):
     """A data block is corrupt: its sync marker differs, or its count/size is impossible.
 
     `reason` is "bad_sync" when the sync marker differs and "corrupt_block" otherwise.
@@ -158,7 +160,7 @@ class CorruptBlock(AvroIngestError, TerminalError):
         super().__init__(text, file=file)
 
 
-class HeaderTooLarge(AvroIngestError, TerminalError):
+class HeaderTooLarge(TerminalError):
     """The header does not end within the cap: refuse rather than read an unbounded header."""
 
     def __init__(self, cap: int, *, needed: int | None = None, file: str | None = None) -> None:
@@ -169,7 +171,7 @@ class HeaderTooLarge(AvroIngestError, TerminalError):
         super().__init__(f"Avro header is larger than the cap of {cap} bytes{more}", file=file)
 
 
-class UnsupportedCodec(AvroIngestError, TerminalError):
+class UnsupportedCodec(TerminalError):
     """The file names a codec that no Avro implementation we know defines."""
 
     def __init__(self, codec: str, known: tuple[str, ...], *, file: str | None = None) -> None:
@@ -182,7 +184,7 @@ class UnsupportedCodec(AvroIngestError, TerminalError):
         )
 
 
-class InvalidSchema(AvroIngestError, TerminalError):
+class InvalidSchema(TerminalError):
     """The writer (or sidecar) schema is not a valid Avro schema."""
 
     def __init__(self, problem: str, *, where: str = "", file: str | None = None) -> None:
@@ -193,7 +195,7 @@ class InvalidSchema(AvroIngestError, TerminalError):
         super().__init__(f"invalid Avro schema{at}: {problem}", file=file)
 
 
-class UnsupportedAvroType(AvroIngestError, TerminalError):
+class UnsupportedAvroType(TerminalError):
     """A valid Avro schema that Hive's AvroSerDe or Parquet cannot hold.
 
     `field` is the path in the schema (e.g. "address.lines[]"; "" for the top level),
@@ -213,7 +215,7 @@ class UnsupportedAvroType(AvroIngestError, TerminalError):
         super().__init__(f"{reason}: {where} of Avro type {avro_type}: {why}", file=file)
 
 
-class SchemaMismatch(AvroIngestError, TerminalError):
+class SchemaMismatch(TerminalError):
     """The sidecar (reader) schema cannot read data written with the file's writer schema."""
 
     def __init__(
@@ -232,7 +234,7 @@ class SchemaMismatch(AvroIngestError, TerminalError):
         )
 
 
-class InvalidIdentifier(AvroIngestError, TerminalError, ValueError):
+class InvalidIdentifier(TerminalError, ValueError):
     """A name (database, table, column) that does not match the strict identifier pattern."""
 
     def __init__(self, value: object, rule: str, *, file: str | None = None) -> None:
@@ -242,7 +244,7 @@ class InvalidIdentifier(AvroIngestError, TerminalError, ValueError):
         super().__init__(f"invalid SQL identifier {value!r}: {rule}", file=file)
 
 
-class InvalidLiteral(AvroIngestError, TerminalError, ValueError):
+class InvalidLiteral(TerminalError, ValueError):
     """A value that cannot be written safely as a SQL string or number literal."""
 
     def __init__(self, value: object, rule: str, *, file: str | None = None) -> None:
@@ -284,7 +286,7 @@ class CodecLibraryMissing(ConfigurationError):
         )
 
 
-class ServiceUnavailable(AvroIngestError, TransientError):
+class ServiceUnavailable(TransientError):
     """HDFS, HiveServer2 or Impala did not answer; retry the step."""
 
     def __init__(self, service: str, problem: str, *, file: str | None = None) -> None:

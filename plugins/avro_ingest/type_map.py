@@ -423,7 +423,9 @@ def decimal_from_fixed(x: SqlFragment, size: int, precision: int, scale: int) ->
     DECIMAL(38,0) for any value that fits DECIMAL(38). Only the last 16 bytes carry value:
     a number with at most 38 digits is below 2^127, so bytes before them are sign extension.
     The scale is applied through the string form "<unscaled>E-<scale>", which is exact,
-    unlike a DECIMAL division whose result scale Hive may reduce.
+    unlike a DECIMAL division whose result scale Hive may reduce. (Only the branch taken can
+    matter: where Hive computes both branches, as vectorized CASE may, the other one
+    overflows to NULL, which Hive's decimal arithmetic returns instead of failing.)
     """
     start = max(0, size - 16)
     positive: list[SqlFragment] = []
@@ -731,6 +733,8 @@ class _Walker:
         if not fields:
             raise self.terminal(path, node, "record_no_fields", f"record {name} has no fields")
         check_name_collisions([f["name"] for f in fields], path, node, self.schema)
+        for f in fields:
+            identifier(f["name"])  # fails early (terminal) on names Hive cannot take
         self.stack.append(name)
         try:
             return [(f["name"], self.map(f["type"], _join(path, f["name"]))) for f in fields]

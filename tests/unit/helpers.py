@@ -6,8 +6,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -188,15 +188,18 @@ def eval_hive(expr: str, **columns: Any) -> Any:
     py = re.sub(r"`([a-z_][a-z0-9_]*)`", r"_col_\1", py)
     py = re.sub(r" AS ((?:DECIMAL\(\d+,\d+\))|INT|BIGINT|STRING|TIMESTAMP)\)", r', "\1")', py)
     py = py.replace("CAST(", "_cast(")
-    py = py.replace("CASE WHEN ", "_case(").replace(" THEN ", ", ").replace(" ELSE ", ", ")
+    # CASE is lazy in Hive (a vectorized CASE that computes both branches gets NULL, not an
+    # error, from the branch it discards): lambdas keep the unused branch unevaluated here.
+    py = py.replace("CASE WHEN ", "_case(lambda: ").replace(" THEN ", ", lambda: ")
+    py = py.replace(" ELSE ", ", lambda: ")
     py = py.replace(" END", ")")
     py = py.replace(" IS NULL", " is None").replace("NULL", "None")
-    py = py.replace("CONCAT(", "_concat(").replace("concat(", "_concat(")
+    py = re.sub(r"\b(?:CONCAT|concat)\(", "_concat(", py)
     py = py.replace("hex(", "_hex(").replace("substr(", "_substr(").replace("conv(", "_conv(")
     py = py.replace("named_struct(", "_named_struct(")
     env = {
         "_cast": _cast,
-        "_case": lambda cond, a, b: a if cond else b,
+        "_case": lambda cond, a, b: a() if cond() else b(),
         "_concat": lambda *parts: None if None in parts else "".join(map(str, parts)),
         "_hex": lambda b: None if b is None else b.hex().upper(),
         "_substr": lambda s, start, n: None if s is None else s[start - 1 : start - 1 + n],
@@ -204,8 +207,6 @@ def eval_hive(expr: str, **columns: Any) -> Any:
         "_named_struct": lambda *kv: dict(zip(kv[::2], kv[1::2], strict=True)),
     }
     env.update({f"_col_{k}": v for k, v in columns.items()})
-    return eval(py, env)
-
-
-def utc_naive(ts: datetime) -> datetime:
-    return ts.astimezone(UTC).replace(tzinfo=None)
+    with localcontext() as ctx:
+        ctx.prec = 100  # Hive's decimals hold 38 digits; Python's default context only 28
+        return eval(py, env)
