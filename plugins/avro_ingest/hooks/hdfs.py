@@ -29,7 +29,7 @@ def _transient(what: str) -> Iterator[None]:
     try:
         yield
     except (requests.ConnectionError, requests.Timeout) as error:
-        raise ServiceUnavailable(f"WebHDFS unreachable during {what}: {error}") from error
+        raise ServiceUnavailable("WebHDFS", f"{what}: {error}") from error
 
 
 class AvroIngestHdfsHook(WebHDFSHook):
@@ -68,12 +68,24 @@ class AvroIngestHdfsHook(WebHDFSHook):
             )
         return entries
 
+    def list_folders(self, folder: str) -> list[str]:
+        """Sub-folders of `folder` (full paths); a missing folder has none."""
+        with _transient(f"LISTSTATUS {folder}"):
+            try:
+                listing = self.client.list(folder, status=True)
+            except HdfsError:
+                return []
+        return [f"{folder.rstrip('/')}/{name}" for name, st in listing if st["type"] == "DIRECTORY"]
+
     def exists(self, path: str) -> bool:
         with _transient(f"GETFILESTATUS {path}"):
             return self.client.status(path, strict=False) is not None
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
-        with _transient(f"OPEN {path}"), self.client.read(path, offset=offset, length=length) as body:
+        with (
+            _transient(f"OPEN {path}"),
+            self.client.read(path, offset=offset, length=length) as body,
+        ):
             data: bytes = body.read()
         return data
 

@@ -20,17 +20,9 @@ from pyhive.exc import DatabaseError, OperationalError
 from thrift.transport.TTransport import TTransportException
 
 from avro_ingest.exceptions import ServiceUnavailable
+from avro_ingest.ports import StatementFailed
 
-__all__ = ["AvroIngestHiveHook", "HiveStatementFailed", "StatementTiming"]
-
-
-class HiveStatementFailed(Exception):
-    """HiveServer2 ran a statement and it failed (the message is Hive's)."""
-
-    def __init__(self, statement: str, message: str) -> None:
-        super().__init__(f"Hive statement failed: {message}\n  statement: {statement[:500]}")
-        self.statement = statement
-        self.message = message
+__all__ = ["AvroIngestHiveHook", "StatementTiming"]
 
 
 @dataclass(frozen=True)
@@ -49,7 +41,7 @@ class AvroIngestHiveHook(HiveServer2Hook):
         try:
             conn = self.get_conn()
         except (TTransportException, OSError) as error:
-            raise ServiceUnavailable(f"HiveServer2 unreachable: {error}") from error
+            raise ServiceUnavailable("HiveServer2", f"cannot connect: {error}") from error
         try:
             cursor = conn.cursor()
             try:
@@ -75,7 +67,9 @@ class AvroIngestHiveHook(HiveServer2Hook):
                 timings.append(StatementTiming(statement, time.monotonic() - started))
         return timings
 
-    def query(self, statement: str, *, settings: dict[str, str] | None = None) -> list[tuple[Any, ...]]:
+    def query(
+        self, statement: str, *, settings: dict[str, str] | None = None
+    ) -> list[tuple[Any, ...]]:
         """Rows of one query, in a session of its own."""
         with self.session() as cursor:
             for key, value in (settings or {}).items():
@@ -88,9 +82,9 @@ class AvroIngestHiveHook(HiveServer2Hook):
         try:
             cursor.execute(statement)
         except (TTransportException, OSError) as error:
-            raise ServiceUnavailable(f"HiveServer2 connection lost: {error}") from error
+            raise ServiceUnavailable("HiveServer2", f"connection lost: {error}") from error
         except (OperationalError, DatabaseError) as error:
-            raise HiveStatementFailed(statement, _hive_message(error)) from error
+            raise StatementFailed(statement, _hive_message(error)) from error
 
 
 def _hive_message(error: Exception) -> str:

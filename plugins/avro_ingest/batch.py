@@ -1,0 +1,141 @@
+"""Group inspected files into batches: one per (landing folder, target table, schema), split
+by the configured file and byte limits. One batch is converted by one Hive statement. Pure."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from avro_ingest.inspect_files import FileInfo
+from avro_ingest.layout import batch_id_for, staged_name, staging_folder
+from avro_ingest.read_schema import Schema
+
+__all__ = ["BatchPlan", "StagedFile", "group_into_batches"]
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    source: str  # where it was found, in the landing folder
+    staged: str  # where the claim puts it
+    size: int
+    records: int
+
+
+@dataclass(frozen=True)
+class BatchPlan:
+    batch_id: str
+    landing: str
+    database: str
+    table: str
+    fingerprint: str
+    schema: Schema
+    ingest_date: str
+    files: tuple[StagedFile, ...]
+
+    @property
+    def records(self) -> int:
+        return sum(f.records for f in self.files)
+
+    @property
+    def size(self) -> int:
+        return sum(f.size for f in self.files)
+
+    @property
+    def folder(self) -> str:
+        return staging_folder(self.landing, self.batch_id)
+
+    @property
+    def partition(self) -> dict[str, str]:
+        return {"ingest_date": self.ingest_date, "batch_id": self.batch_id}
+
+    def without(self, sources: set[str]) -> BatchPlan:
+        """The same batch without some files (claimed elsewhere, or quarantined)."""
+        kept = tuple(f for f in self.files if f.source not in sources)
+        return BatchPlan(
+            self.batch_id,
+            self.landing,
+            self.database,
+            self.table,
+            self.fingerprint,
+            self.schema,
+            self.ingest_date,
+            kept,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "landing": self.landing,
+            "database": self.database,
+            "table": self.table,
+            "fingerprint": self.fingerprint,
+            "schema": self.schema,
+            "ingest_date": self.ingest_date,
+            "files": [vars(f) for f in self.files],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BatchPlan:
+        return cls(
+            batch_id=data["batch_id"],
+            landing=data["landing"],
+            database=data["database"],
+            table=data["table"],
+            fingerprint=data["fingerprint"],
+            schema=data["schema"],
+            ingest_date=data["ingest_date"],
+            files=tuple(StagedFile(**f) for f in data["files"]),
+        )
+
+
+def group_into_batches(
+    infos: Sequence[FileInfo],
+    *,
+    database: str,
+    ingest_date: str,
+    max_files: int,
+    max_bytes: int,
+) -> list[BatchPlan]:
+    groups: dict[tuple[str, str, str], list[FileInfo]] = defaultdict(list)
+    for info in sorted(infos, key=lambda i: i.entry.path):
+        groups[(info.landing, info.table, info.fingerprint)].append(info)
+    batches: list[BatchPlan] = []
+    for (landing, table, fp), members in sorted(groups.items()):
+        chunk: list[FileInfo] = []
+        chunk_bytes = 0
+        for info in members:
+            if chunk and (len(chunk) >= max_files or chunk_bytes + info.entry.size > max_bytes):
+                batches.append(_batch(landing, database, table, fp, ingest_date, chunk))
+                chunk, chunk_bytes = [], 0
+            chunk.append(info)
+            chunk_bytes += info.entry.size
+        if chunk:
+            batches.append(_batch(landing, database, table, fp, ingest_date, chunk))
+    return batches
+
+
+def _batch(
+    landing: str, database: str, table: str, fp: str, ingest_date: str, chunk: list[FileInfo]
+) -> BatchPlan:
+    batch_id = batch_id_for(table, fp, (i.entry for i in chunk))
+    folder = staging_folder(landing, batch_id)
+    return BatchPlan(
+        batch_id=batch_id,
+        landing=landing,
+        database=database,
+        table=table,
+        fingerprint=fp,
+        schema=chunk[0].schema,
+        ingest_date=ingest_date,
+        files=tuple(
+            StagedFile(
+                source=i.entry.path,
+                staged=f"{folder}/{staged_name(landing, i.entry.path)}",
+                size=i.entry.size,
+                records=i.records,
+            )
+            for i in chunk
+        ),
+    )

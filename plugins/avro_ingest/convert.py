@@ -1,0 +1,259 @@
+"""Convert one claimed batch to Parquet in Hive, in one session and with one INSERT for the
+whole batch: a temporary AvroSerDe table over the batch's staging folder, the target table
+created on first sight (or evolved), and INSERT OVERWRITE of the batch's own partition, so a
+rerun replaces that partition instead of adding rows, and readers never see half of it
+(Hive moves the finished files into place at the end of the statement).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from avro_ingest.batch import BatchPlan
+from avro_ingest.layout import schema_file, temp_table_name
+from avro_ingest.plan import (
+    TablePlan,
+    build_plan,
+    render_create_avro_temp_table,
+    render_create_parquet_table,
+    render_drop_table,
+    render_insert_overwrite_partition,
+)
+from avro_ingest.ports import SqlRunner
+from avro_ingest.quoting import compose, identifier, join, qualified, string_literal
+from avro_ingest.sql_render import render
+
+__all__ = [
+    "ConversionResult",
+    "SchemaConflict",
+    "TableState",
+    "conversion_settings",
+    "conversion_statements",
+    "reconcile",
+    "target_location",
+]
+
+log = logging.getLogger(__name__)
+
+
+class SchemaConflict(Exception):
+    """A batch's columns cannot be added to the existing target table."""
+
+    reason = "schema_conflict"
+
+
+@dataclass(frozen=True)
+class TableState:
+    """An existing target table's data columns (name, normalised type), in order."""
+
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class ConversionResult:
+    batch_id: str
+    database: str
+    table: str
+    partition: dict[str, str]
+    new_table: bool
+    added_columns: list[str]
+    files: int
+    bytes: int
+    records_expected: int
+    rows_verified: int | None = None
+    statements: list[str] = field(default_factory=list)
+    hive_seconds: float = 0.0
+    dry_run: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+
+def target_location(target_root: str, database: str, table: str) -> str:
+    return f"{target_root}/{database}/{table}"
+
+
+def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
+    """Session settings for a conversion: few Parquet files of about the target size (Hive
+    merges small outputs in an extra step), Snappy-compressed."""
+    return {
+        "hive.merge.mapfiles": "true",
+        "hive.merge.mapredfiles": "true",
+        "hive.merge.smallfiles.avgsize": str(parquet_file_size_bytes // 2),
+        "hive.merge.size.per.task": str(parquet_file_size_bytes),
+        "parquet.compression": "SNAPPY",
+        "hive.exec.dynamic.partition": "false",
+    }
+
+
+def _normalise_type(hive_type: str) -> str:
+    return hive_type.replace("`", "").replace(" ", "").lower()
+
+
+def reconcile(plan: TablePlan, existing: TableState | None) -> list[str]:
+    """Names of the plan's columns to add to an existing table (empty: none, or a new table).
+
+    Allowed: the same columns, or the existing columns followed by new ones (a later schema
+    with fields added at the end). Anything else, including an older schema that lacks some of
+    the table's columns, is a SchemaConflict naming the first difference.
+    """
+    if existing is None:
+        return []
+    planned = [(c.name, _normalise_type(c.parquet_type.sql)) for c in plan.columns]
+    table = list(existing.columns)
+    for position, have in enumerate(table):
+        want = planned[position] if position < len(planned) else None
+        if want != have:
+            got = f"{want[0]} {want[1]}" if want else "no such column"
+            raise SchemaConflict(
+                f"column {position + 1} is {have[0]} {have[1]} in the table but {got} in the "
+                "batch's schema (new fields may only be added at the end)"
+            )
+    return [name for name, _ in planned[len(table) :]]
+
+
+def render_create_database(database: str) -> str:
+    return render("create_database.sql", database=identifier(database))
+
+
+def render_show_tables_like(database: str, table: str) -> str:
+    return render(
+        "show_tables_like.sql", database=identifier(database), pattern=string_literal(table)
+    )
+
+
+def render_describe_table(database: str, table: str) -> str:
+    return render("describe_table.sql", table=qualified(database, table))
+
+
+def render_add_columns(plan: TablePlan, database: str, table: str, names: Sequence[str]) -> str:
+    wanted = set(names)
+    columns = join(
+        (
+            compose("{n} {t}", n=identifier(c.name), t=c.parquet_type)
+            for c in plan.columns
+            if c.name in wanted
+        ),
+        ", ",
+    )
+    return render("alter_table_add_columns.sql", table=qualified(database, table), columns=columns)
+
+
+def parse_describe(rows: Sequence[tuple[Any, ...]]) -> TableState:
+    """DESCRIBE's rows: data columns first, then a '# Partition Information' section."""
+    columns: list[tuple[str, str]] = []
+    for row in rows:
+        name = str(row[0] or "").strip()
+        if not name or name.startswith("#"):
+            break
+        columns.append((name.lower(), _normalise_type(str(row[1] or ""))))
+    return TableState(tuple(columns))
+
+
+def conversion_statements(
+    batch: BatchPlan,
+    plan: TablePlan,
+    *,
+    existing: TableState | None,
+    target_root: str,
+    schema_url: str,
+) -> tuple[list[str], list[str]]:
+    """The statements that load one batch, and the columns they add to the table."""
+    temp = temp_table_name(batch.batch_id)
+    added = reconcile(plan, existing)
+    statements = [
+        render_drop_table(batch.database, temp),
+        render_create_avro_temp_table(batch.database, temp, batch.folder, schema_url),
+    ]
+    if existing is None:
+        statements.append(
+            render_create_parquet_table(
+                plan,
+                batch.database,
+                batch.table,
+                target_location(target_root, batch.database, batch.table),
+            )
+        )
+    elif added:
+        statements.append(render_add_columns(plan, batch.database, batch.table, added))
+    statements.append(
+        render_insert_overwrite_partition(
+            plan, batch.database, batch.table, batch.partition, batch.database, temp
+        )
+    )
+    return statements, added
+
+
+def plan_for(batch: BatchPlan) -> TablePlan:
+    return build_plan(
+        batch.schema,
+        batch.files[0].source if batch.files else None,
+        partition_columns=tuple(batch.partition),
+    )
+
+
+def table_state(hive: SqlRunner, database: str, table: str) -> TableState | None:
+    if not hive.query(render_show_tables_like(database, table)):
+        return None
+    return parse_describe(hive.query(render_describe_table(database, table)))
+
+
+def convert_batch(
+    hive: SqlRunner,
+    batch: BatchPlan,
+    *,
+    target_root: str,
+    parquet_file_size_bytes: int,
+    dry_run: bool = False,
+) -> ConversionResult:
+    """Load one batch (its schema file must be on HDFS at layout.schema_file). The caller
+    verifies the row count afterwards (verify.py)."""
+    plan = plan_for(batch)
+    result = ConversionResult(
+        batch_id=batch.batch_id,
+        database=batch.database,
+        table=batch.table,
+        partition=batch.partition,
+        new_table=True,
+        added_columns=[],
+        files=len(batch.files),
+        bytes=batch.size,
+        records_expected=batch.records,
+        dry_run=dry_run,
+    )
+    schema_url = schema_file(batch.landing, batch.batch_id)
+    if dry_run:
+        statements, _ = conversion_statements(
+            batch, plan, existing=None, target_root=target_root, schema_url=schema_url
+        )
+        result.statements = [render_create_database(batch.database), *statements]
+        return result
+    started = time.monotonic()
+    hive.run_statements([render_create_database(batch.database)])
+    existing = table_state(hive, batch.database, batch.table)
+    statements, added = conversion_statements(
+        batch, plan, existing=existing, target_root=target_root, schema_url=schema_url
+    )
+    result.new_table = existing is None
+    result.added_columns = added
+    result.statements = statements
+    hive.run_statements(statements, settings=conversion_settings(parquet_file_size_bytes))
+    result.hive_seconds = time.monotonic() - started
+    log.info(
+        "batch %s: %d files into %s.%s in %.1f s",
+        batch.batch_id,
+        len(batch.files),
+        batch.database,
+        batch.table,
+        result.hive_seconds,
+    )
+    return result
+
+
+def schema_json(batch: BatchPlan) -> bytes:
+    return json.dumps(batch.schema).encode()

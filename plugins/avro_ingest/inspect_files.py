@@ -1,0 +1,147 @@
+"""Read what the pipeline needs to know of each ready file, without decoding a value: its
+schema (header bytes only, or the sidecar .avsc checked against the header), its record count
+(from the block headers) and whether Hive can hold its types.
+
+A file that fails any check becomes a `Rejection` carrying the terminal error's class, reason
+and message; transient and configuration errors propagate (retry the task / fix the install).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from avro_ingest.count import count_records, fingerprint
+from avro_ingest.exceptions import AvroIngestError, TerminalError
+from avro_ingest.files import FileEntry
+from avro_ingest.naming import to_table_name
+from avro_ingest.plan import build_plan
+from avro_ingest.ports import FileSystem
+from avro_ingest.read_schema import Schema, parse_schema_json, read_header
+from avro_ingest.sidecar import choose_schema
+
+__all__ = ["FileInfo", "Rejection", "inspect_files", "table_for"]
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    entry: FileEntry
+    landing: str
+    table: str
+    schema: Schema
+    fingerprint: str
+    records: int
+    codec: str
+    header_bytes_read: int
+    schema_source: str  # "header" or "sidecar"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    entry: FileEntry
+    landing: str
+    error_class: str
+    reason: str
+    message: str
+    step: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.entry.path,
+            "size": self.entry.size,
+            "error_class": self.error_class,
+            "reason": self.reason,
+            "message": self.message,
+            "step": self.step,
+        }
+
+
+def table_for(rule: str, prefix: str, landing: str, path: str, schema: Schema) -> str:
+    """The target table of a file, by the configured rule (see IngestConfig)."""
+    if rule.startswith("fixed:"):
+        return rule[len("fixed:") :]
+    if rule == "folder":
+        relative = path[len(landing) + 1 :]
+        folder = relative.rsplit("/", 1)[0] if "/" in relative else landing.rsplit("/", 1)[-1]
+        return to_table_name(prefix + folder)
+    name = schema.get("name", "") if isinstance(schema, dict) else ""
+    return (
+        to_table_name(prefix + str(name).rsplit(".", 1)[-1])
+        if name
+        else to_table_name(prefix + path.rsplit("/", 1)[-1].removesuffix(".avro"))
+    )
+
+
+def _inspect_one(
+    fs: FileSystem,
+    entry: FileEntry,
+    landing: str,
+    sidecar: FileEntry | None,
+    table_rule: str,
+    table_prefix: str,
+) -> FileInfo | Rejection:
+    step = "read_schema"
+    try:
+        header = read_header(fs.range_reader(entry.path), path=entry.path)
+        schema: Schema = header.schema
+        source = "header"
+        if sidecar is not None:
+            step = "sidecar"
+            raw = fs.read_range(sidecar.path, 0, sidecar.size)
+            declared = parse_schema_json(raw, where=f"sidecar {sidecar.name}", file=entry.path)
+            schema = choose_schema(declared, header, path=entry.path)
+            source = "sidecar"
+        step = "plan"
+        build_plan(schema, entry.path)
+        step = "count"
+        with fs.open_stream(entry.path) as stream:
+            records = count_records(stream, header, entry.path)
+        return FileInfo(
+            entry=entry,
+            landing=landing,
+            table=table_for(table_rule, table_prefix, landing, entry.path, schema),
+            schema=schema,
+            fingerprint=fingerprint(schema),
+            records=records,
+            codec=header.codec,
+            header_bytes_read=header.bytes_read,
+            schema_source=source,
+        )
+    except AvroIngestError as error:
+        if not isinstance(error, TerminalError):
+            raise
+        error.with_file(entry.path)
+        return Rejection(
+            entry,
+            landing,
+            type(error).__name__,
+            str(getattr(error, "reason", "error")),
+            str(error),
+            step,
+        )
+
+
+def inspect_files(
+    fs: FileSystem,
+    files: Sequence[tuple[str, FileEntry, FileEntry | None]],
+    *,
+    table_rule: str,
+    table_prefix: str = "",
+    threads: int = 8,
+) -> tuple[list[FileInfo], list[Rejection], float]:
+    """Inspect (landing, file, sidecar) triples in parallel: header reads are latency-bound.
+    Returns the good files, the rejected ones, and the seconds it took."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        results = list(
+            pool.map(
+                lambda item: _inspect_one(fs, item[1], item[0], item[2], table_rule, table_prefix),
+                files,
+            )
+        )
+    good = [r for r in results if isinstance(r, FileInfo)]
+    bad = [r for r in results if isinstance(r, Rejection)]
+    return good, bad, time.monotonic() - started

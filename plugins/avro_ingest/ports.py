@@ -1,0 +1,50 @@
+"""What the stages need from the services, as protocols: the hooks implement them, the stages
+stay free of Airflow."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from avro_ingest.count import BinaryStream
+from avro_ingest.files import FileEntry
+from avro_ingest.read_schema import RangeReader
+
+
+class FileSystem(Protocol):
+    def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]: ...
+    def list_folders(self, folder: str) -> list[str]: ...
+    def exists(self, path: str) -> bool: ...
+    def rename(self, source: str, destination: str) -> bool: ...
+    def makedirs(self, folder: str) -> None: ...
+    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None: ...
+    def read_range(self, path: str, offset: int, length: int) -> bytes: ...
+    def delete(self, path: str, *, recursive: bool = False) -> bool: ...
+    def range_reader(self, path: str) -> RangeReader: ...
+    def open_stream(self, path: str) -> AbstractContextManager[BinaryStream]: ...
+
+
+class StatementFailed(Exception):
+    """A SQL service ran a statement and it failed (its message is the service's own). Not a
+    connection problem: those are ServiceUnavailable."""
+
+    def __init__(self, statement: str, message: str) -> None:
+        super().__init__(f"statement failed: {message}\n  statement: {statement[:500]}")
+        self.statement = statement
+        self.message = message
+
+
+class Timing(Protocol):
+    statement: str
+    seconds: float
+
+
+class SqlRunner(Protocol):
+    def run_statements(
+        self, statements: Sequence[str], *, settings: dict[str, str] | None = None
+    ) -> Sequence[Timing]: ...
+
+    def query(
+        self, statement: str, *, settings: dict[str, str] | None = None
+    ) -> list[tuple[Any, ...]]: ...

@@ -1,0 +1,3 @@
+-- Schema evolution: new fields of a later schema become new columns at the end, so readers
+-- that match Parquet columns by position (Impala's default) stay correct.
+ALTER TABLE {{ table }} ADD COLUMNS ({{ columns }})

@@ -1,0 +1,2 @@
+-- The target database, created on first use.
+CREATE DATABASE IF NOT EXISTS {{ database }}
