@@ -46,6 +46,7 @@ __all__ = [
     "rule_key",
     "timestamp_from_micros",
     "timestamp_from_millis",
+    "type_table_markdown",
     "void_to_string",
 ]
 
@@ -839,3 +840,35 @@ def map_record_schema(schema: object, path: str | None = None) -> list[MappedCol
         ]
     except AvroIngestError as exc:
         raise exc.with_file(path) from None
+
+
+def type_table_markdown() -> str:
+    """TYPE_TABLE as a Markdown table (docs/type-table.md embeds it; a test keeps them equal)."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+    lines = [
+        "| Avro | Hive 4.0.1 AvroSerDe type | Parquet column | conversion | Impala | "
+        "terminal reason | AvroSerDe type seen | why |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for rule in TYPE_TABLE.values():
+        lines.append(
+            "| "
+            + " | ".join(
+                cell(x)
+                for x in (
+                    rule.avro,
+                    rule.serde_type,
+                    rule.parquet_type,
+                    f"`{rule.conversion}`" if rule.conversion else "-",
+                    rule.impala,
+                    f"`{rule.terminal}`" if rule.terminal else "-",
+                    "verified" if rule.verified else "from Hive source",
+                    rule.why,
+                )
+            )
+            + " |"
+        )
+    return "\n".join(lines) + "\n"

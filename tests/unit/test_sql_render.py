@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-
 from avro_ingest import sql_render
 from avro_ingest.quoting import identifier, qualified, string_literal
 from avro_ingest.sql_render import render, sql_dir, template_names, template_placeholders

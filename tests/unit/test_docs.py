@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from avro_ingest.type_map import TYPE_TABLE, type_table_markdown
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def test_type_table_doc_is_the_generated_table():
+    text = (DOCS / "type-table.md").read_text(encoding="utf-8")
+    begin = text.index("-->\n", text.index("<!-- BEGIN TYPE TABLE")) + 4
+    end = text.index("<!-- END TYPE TABLE -->")
+    assert text[begin:end] == type_table_markdown(), (
+        "docs/type-table.md is out of date: paste in avro_ingest.type_map.type_table_markdown()"
+    )
+
+
+def test_type_table_doc_lists_every_row():
+    table = type_table_markdown()
+    rows = [line for line in table.splitlines()[2:] if line.startswith("| ")]
+    assert len(rows) == len(TYPE_TABLE)
+    for rule in TYPE_TABLE.values():
+        assert any(
+            row.startswith(f"| {rule.avro.replace('<', '&lt;').replace('>', '&gt;')} |")
+            for row in rows
+        ), rule.key
+
+
+def test_adr_states_when_a_change_violates_it():
+    text = (DOCS / "adr" / "0001-type-table.md").read_text(encoding="utf-8")
+    assert "A change violates this decision when it:" in text
+    for name in ("TYPE_TABLE", "timestamp_from_micros", "decimal_from_fixed"):
+        assert name in text

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from avro_ingest.exceptions import InvalidIdentifier, InvalidLiteral, UnsupportedAvroType
+from avro_ingest.plan import (
+    build_plan,
+    render_count_rows,
+    render_create_avro_temp_table,
+    render_create_parquet_table,
+    render_ctas,
+    render_drop_table,
+    render_impala_compute_incremental_stats,
+    render_impala_invalidate_metadata,
+    render_impala_refresh_partition,
+    render_insert_overwrite_partition,
+)
+
+SCHEMA = {
+    "type": "record",
+    "name": "Event",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "Select", "type": ["null", "string"], "default": None},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+        {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+        {
+            "name": "tags",
+            "type": {"type": "array", "items": {"type": "long", "logicalType": "timestamp-micros"}},
+        },
+    ],
+}
+DAY = {"ingest_date": "2024-01-31"}
+
+
+def test_plan_columns():
+    plan = build_plan(SCHEMA)
+    assert [c.name for c in plan.columns] == ["id", "select", "at", "day", "tags"]
+    assert [c.parquet_type.sql for c in plan.columns] == [
+        "BIGINT",
+        "STRING",
+        "TIMESTAMP",
+        "DATE",
+        "ARRAY<BIGINT>",
+    ]
+    assert [c.serde_type.sql for c in plan.columns] == [
+        "BIGINT",
+        "STRING",
+        "BIGINT",
+        "DATE",
+        "ARRAY<BIGINT>",
+    ]
+    assert plan.columns[2].select.sql == "CAST(CAST(`at` AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP)"
+    assert plan.columns[0].select.sql == "`id`"
+    assert plan.partition_columns == ("ingest_date",)
+    assert len(plan.warnings) == 1 and plan.warnings[0].startswith("tags[]")
+    assert json.loads(json.dumps(plan.to_dict()))["columns"][2]["parquet_type"] == "TIMESTAMP"
+
+
+def test_impala_check():
+    plan = build_plan(SCHEMA)
+    assert plan.impala_min == (3, 3)  # DATE
+    assert plan.impala_issues((3, 3)) == []
+    assert plan.impala_issues((2, 12)) == ["column day (DATE) needs Impala 3.3+"]
+
+
+def test_create_avro_temp_table():
+    sql = render_create_avro_temp_table("staging", "tmp_events_1", "/in/.claimed/x", "/in/x.avsc")
+    assert sql == (
+        "CREATE EXTERNAL TABLE `staging`.`tmp_events_1`\nSTORED AS AVRO\n"
+        "LOCATION '/in/.claimed/x'\n"
+        "TBLPROPERTIES ('avro.schema.url'='/in/x.avsc', 'external.table.purge'='false')"
+    )
+
+
+def test_create_parquet_table_and_insert():
+    plan = build_plan(SCHEMA)
+    create = render_create_parquet_table(plan, "lake", "events", "/lake/events")
+    assert create == (
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`events` (\n"
+        "  `id` BIGINT,\n  `select` STRING,\n  `at` TIMESTAMP,\n  `day` DATE,\n"
+        "  `tags` ARRAY<BIGINT>\n)\n"
+        "PARTITIONED BY (`ingest_date` STRING)\nSTORED AS PARQUET\nLOCATION '/lake/events'"
+    )
+    insert = render_insert_overwrite_partition(plan, "lake", "events", DAY, "staging", "tmp_1")
+    assert insert.startswith(
+        "INSERT OVERWRITE TABLE `lake`.`events` PARTITION (`ingest_date`='2024-01-31')\n"
+        "SELECT `id` AS `id`,\n"
+    )
+    assert "CAST(CAST(`at` AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP) AS `at`" in insert
+    assert insert.endswith("FROM `staging`.`tmp_1`")
+
+
+def test_ctas():
+    sql = render_ctas(build_plan(SCHEMA), "lake", "events", "/lake/events", "staging", "tmp_1")
+    assert sql.startswith(
+        "CREATE EXTERNAL TABLE `lake`.`events`\nSTORED AS PARQUET\nLOCATION '/lake/events'\n"
+        "AS SELECT `id` AS `id`"
+    )
+    assert sql.endswith("FROM `staging`.`tmp_1`")
+
+
+def test_small_statements():
+    assert render_drop_table("staging", "tmp_1") == "DROP TABLE IF EXISTS `staging`.`tmp_1`"
+    assert render_count_rows("lake", "events") == "SELECT COUNT(*) FROM `lake`.`events`"
+    assert render_count_rows("lake", "events", {"dt": "2024-01-31", "src": "a"}) == (
+        "SELECT COUNT(*) FROM `lake`.`events` WHERE `dt`='2024-01-31' AND `src`='a'"
+    )
+    assert (
+        render_impala_invalidate_metadata("lake", "events") == "INVALIDATE METADATA `lake`.`events`"
+    )
+    assert render_impala_refresh_partition("lake", "events", DAY) == (
+        "REFRESH `lake`.`events` PARTITION (`ingest_date`='2024-01-31')"
+    )
+    assert render_impala_compute_incremental_stats("lake", "events", DAY) == (
+        "COMPUTE INCREMENTAL STATS `lake`.`events` PARTITION (`ingest_date`='2024-01-31')"
+    )
+
+
+def test_custom_partition_column_and_clashes():
+    plan = build_plan(SCHEMA, partition_columns=("dt",))
+    assert "PARTITIONED BY (`dt` STRING)" in render_create_parquet_table(plan, "l", "e", "/l/e")
+    with pytest.raises(ValueError):
+        render_insert_overwrite_partition(plan, "l", "e", DAY, "s", "t")
+    with pytest.raises(UnsupportedAvroType) as info:
+        build_plan(SCHEMA, "/in/x.avro", partition_columns=("DAY",))
+    assert info.value.reason == "name_collision" and info.value.file == "/in/x.avro"
+    with pytest.raises(InvalidIdentifier):
+        build_plan(SCHEMA, partition_columns=("bad-name",))
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda: render_drop_table("lake", "x`; DROP DATABASE lake; --"), InvalidIdentifier),
+        (lambda: render_create_avro_temp_table("s", "t", "/in/x'\n; DROP", "/s"), InvalidLiteral),
+        (lambda: render_create_avro_temp_table("s", "t", "/in", "/s\x00"), InvalidLiteral),
+        (
+            lambda: render_impala_refresh_partition("l", "e", {"dt": "x'); DROP TABLE y; --\n"}),
+            InvalidLiteral,
+        ),
+        (lambda: render_count_rows("l", "e", {"d t": "x"}), InvalidIdentifier),
+    ],
+)
+def test_injection_through_any_argument_is_refused(call, error):
+    with pytest.raises(error):
+        call()
+
+
+def test_quotes_in_values_stay_inside_the_literal():
+    sql = render_impala_refresh_partition("l", "e", {"dt": "x'); DROP TABLE y; --"})
+    assert sql == "REFRESH `l`.`e` PARTITION (`dt`='x\\'); DROP TABLE y; --')"
+
+
+def test_plan_errors_carry_the_file():
+    with pytest.raises(UnsupportedAvroType) as info:
+        build_plan("int", "/in/ints.avro")
+    assert info.value.file == "/in/ints.avro" and info.value.reason == "top_level_not_record"
