@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
+from pathlib import Path
+
+import pytest
 
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="avro-ingest-airflow-home-")
 os.environ.setdefault("AIRFLOW_HOME", _AIRFLOW_HOME)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+_ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(_ROOT / "dags"))
+os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(_ROOT / "plugins"))
 
 # The server's mode and the clients' must agree: NOSASL <-> NOSASL, NONE <-> PLAIN (impyla).
 HIVE_AUTH = os.environ.get("AVRO_INGEST_HIVE_AUTH", "NOSASL")
@@ -51,3 +59,14 @@ os.environ.setdefault(
         }
     ),
 )
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow's metadata database (SQLite in the tests' Airflow home), migrated once."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )

@@ -79,3 +79,27 @@ class IngestConfig:
         paths = values.get("landing_paths", ())
         values["landing_paths"] = (paths,) if isinstance(paths, str) else tuple(paths)
         return cls(**values)
+
+
+# Names of the DAG's Params form that map onto IngestConfig fields.
+PARAM_FIELDS = (
+    "database",
+    "table_name_rule",
+    "table_prefix",
+    "target_root",
+    "quiet_period_seconds",
+    "require_success_marker",
+    "max_files_per_batch",
+    "max_bytes_per_batch",
+    "dry_run",
+    "impala_version",
+)
+
+
+def config_from_params(params: dict[str, Any]) -> IngestConfig:
+    """An IngestConfig from the DAG's Params: `landing_path` may list several folders,
+    separated by commas."""
+    landing = str(params["landing_path"])
+    values: dict[str, Any] = {k: params[k] for k in PARAM_FIELDS if k in params}
+    values["landing_paths"] = tuple(p.strip() for p in landing.split(",") if p.strip())
+    return IngestConfig.from_dict(values)

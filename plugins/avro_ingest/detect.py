@@ -11,12 +11,13 @@ A complete zero-byte file is reported apart, to be quarantined.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from avro_ingest.files import FileEntry
 
-__all__ = ["SUCCESS_MARKER", "Detection", "detect", "is_candidate_name"]
+__all__ = ["SUCCESS_MARKER", "Detection", "count_complete", "detect", "is_candidate_name"]
 
 SUCCESS_MARKER = "_SUCCESS"
 IN_FLIGHT_SUFFIXES = ("._COPYING_", ".tmp")
@@ -79,3 +80,29 @@ def detect(
             if sidecar is not None:
                 sidecars[entry.path] = sidecar
     return Detection(tuple(ready), tuple(empty), tuple(waiting), sidecars)
+
+
+class _Lister(Protocol):
+    def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]: ...
+
+
+def count_complete(
+    fs: _Lister,
+    landing_paths: Sequence[str],
+    *,
+    now_ms: int,
+    quiet_period_seconds: int,
+    require_success_marker: bool,
+    recursive: bool,
+) -> int:
+    """How many files a run would take now (ready ones and empty ones to quarantine)."""
+    found = 0
+    for landing in landing_paths:
+        detection = detect(
+            fs.list_files(landing, recursive=recursive),
+            now_ms=now_ms,
+            quiet_period_seconds=quiet_period_seconds,
+            require_success_marker=require_success_marker,
+        )
+        found += len(detection.ready) + len(detection.empty)
+    return found

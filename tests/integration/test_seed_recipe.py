@@ -116,7 +116,9 @@ def test_recipe_avro_to_parquet_through_the_providers(
         assert [tuple(r) for r in got] == expected
 
         # The Parquet table really is Parquet, at the location asked for.
-        create = "\n".join(str(r[0]) for r in hive.get_records(f"SHOW CREATE TABLE {parquet_table}"))
+        create = "\n".join(
+            str(r[0]) for r in hive.get_records(f"SHOW CREATE TABLE {parquet_table}")
+        )
         assert "MapredParquetOutputFormat" in create
         assert f"{hdfs_folder}/parquet" in create
         parquet_files = [

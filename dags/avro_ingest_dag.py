@@ -1,0 +1,116 @@
+"""avro_ingest: Avro files landing on HDFS become Parquet tables in Hive, visible in Impala.
+
+Thin on purpose: no I/O at parse time. Settings come from the run's Params (the form of a
+manual trigger) whose defaults come from environment variables:
+
+    AVRO_INGEST_LANDING        landing folder(s) on HDFS, comma-separated  (/data/landing)
+    AVRO_INGEST_DATABASE       target Hive database                       (avro_ingest)
+    AVRO_INGEST_TARGET_ROOT    where target tables live on HDFS (/user/hive/external/avro_ingest)
+    AVRO_INGEST_SCHEDULE       cron schedule                              (0 * * * *)
+    AVRO_INGEST_IMPALA_CONN_ID Impala connection; empty: the Impala step is skipped, logged
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from airflow.sdk import (
+    DAG,
+    Asset,
+    AssetAlias,
+    AssetOrTimeSchedule,
+    CronTriggerTimetable,
+    Param,
+    XComArg,
+)
+from avro_ingest.operators.ingest import (
+    TABLES_ALIAS,
+    ArchiveBatchesOperator,
+    LoadTableOperator,
+    PlanBatchesOperator,
+    PublishToImpalaOperator,
+    RunSummaryOperator,
+    TeardownOperator,
+)
+from avro_ingest.sensors.complete_files import CompleteAvroFilesSensor
+
+LANDING = os.environ.get("AVRO_INGEST_LANDING", "/data/landing")
+HDFS_NAMENODE = os.environ.get("AVRO_INGEST_HDFS_NAMENODE", "localhost:8020")
+
+with DAG(
+    dag_id="avro_ingest",
+    description="Avro files on HDFS to Parquet tables in Hive, published to Impala",
+    # On a schedule, or when a producer reports new files on the landing folder's asset.
+    schedule=AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(
+            os.environ.get("AVRO_INGEST_SCHEDULE", "0 * * * *"), timezone="UTC"
+        ),
+        assets=Asset(f"hdfs://{HDFS_NAMENODE}{LANDING.split(',')[0]}"),
+    ),
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    # One run at a time: with per-table mapping inside a run, each table has one writer.
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    tags=["avro", "hive", "impala"],
+    params={
+        "landing_path": Param(
+            LANDING, type="string", description="HDFS folder(s), comma-separated"
+        ),
+        "database": Param(
+            os.environ.get("AVRO_INGEST_DATABASE", "avro_ingest"),
+            type="string",
+            pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
+        ),
+        "table_name_rule": Param(
+            "schema",
+            type="string",
+            pattern=r"^(schema|folder|fixed:[a-z_][a-z0-9_]*)$",
+            description="schema: the Avro record's name; folder: the landing sub-folder; "
+            "fixed:<table>: one table",
+        ),
+        "target_root": Param(
+            os.environ.get("AVRO_INGEST_TARGET_ROOT", "/user/hive/external/avro_ingest"),
+            type="string",
+        ),
+        "max_files_per_batch": Param(5000, type="integer", minimum=1),
+        "max_bytes_per_batch": Param(20 * 1024**3, type="integer", minimum=1),
+        "quiet_period_seconds": Param(60, type="integer", minimum=0),
+        "require_success_marker": Param(False, type="boolean"),
+        "dry_run": Param(False, type="boolean", description="plan and render SQL, touch nothing"),
+    },
+) as dag:
+    wait = CompleteAvroFilesSensor(
+        task_id="wait_for_complete_files",
+        poll_interval=30,
+        timeout=50 * 60,
+        soft_fail=True,  # no files within the hour: the run is skipped, not failed
+    )
+    plan = PlanBatchesOperator(task_id="plan_and_claim")
+    load = LoadTableOperator.partial(
+        task_id="load_table", outlets=[AssetAlias(TABLES_ALIAS)], max_active_tis_per_dagrun=4
+    ).expand(table_group=plan.output)
+    whole_plan = XComArg(plan, key="plan")
+    publish = PublishToImpalaOperator(
+        task_id="publish_to_impala",
+        loads=load.output,
+        impala_conn_id=os.environ.get("AVRO_INGEST_IMPALA_CONN_ID") or None,
+        trigger_rule="all_done",
+    )
+    archive = ArchiveBatchesOperator(
+        task_id="archive_sources", loads=load.output, plan=whole_plan, trigger_rule="all_done"
+    )
+    teardown = TeardownOperator(task_id="drop_temporary_tables", plan=whole_plan)
+    summary = RunSummaryOperator(
+        task_id="run_summary",
+        plan=whole_plan,
+        loads=load.output,
+        published=publish.output,
+        archived=archive.output,
+        trigger_rule="all_done",
+    )
+
+    wait >> plan >> load >> publish >> archive >> summary
+    # A teardown: runs whatever happened before it, and does not decide the run's state.
+    archive >> teardown.as_teardown()

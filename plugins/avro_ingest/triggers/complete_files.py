@@ -1,0 +1,76 @@
+"""Waits in the triggerer, not in a worker slot, until complete Avro files are present.
+
+It only looks (listing and status over WebHDFS): claiming and loading run on workers, so a
+triggerer restart that runs `run()` again does no harm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from avro_ingest.detect import count_complete
+
+
+class CompleteAvroFilesTrigger(BaseTrigger):
+    def __init__(
+        self,
+        *,
+        landing_paths: list[str],
+        webhdfs_conn_id: str = "webhdfs_default",
+        quiet_period_seconds: int = 60,
+        require_success_marker: bool = False,
+        recursive: bool = True,
+        poll_interval: float = 30.0,
+    ) -> None:
+        super().__init__()
+        self.landing_paths = list(landing_paths)
+        self.webhdfs_conn_id = webhdfs_conn_id
+        self.quiet_period_seconds = quiet_period_seconds
+        self.require_success_marker = require_success_marker
+        self.recursive = recursive
+        self.poll_interval = poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "landing_paths": self.landing_paths,
+                "webhdfs_conn_id": self.webhdfs_conn_id,
+                "quiet_period_seconds": self.quiet_period_seconds,
+                "require_success_marker": self.require_success_marker,
+                "recursive": self.recursive,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    def _count_complete(self) -> int:
+        from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+
+        return count_complete(
+            AvroIngestHdfsHook(webhdfs_conn_id=self.webhdfs_conn_id),
+            self.landing_paths,
+            now_ms=int(time.time() * 1000),
+            quiet_period_seconds=self.quiet_period_seconds,
+            require_success_marker=self.require_success_marker,
+            recursive=self.recursive,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        while True:
+            try:
+                found = await asyncio.to_thread(self._count_complete)
+            except Exception as error:
+                yield TriggerEvent(
+                    {"status": "error", "message": f"{type(error).__name__}: {error}"}
+                )
+                return
+            if found:
+                self.log.info("%d complete file(s) in %s", found, self.landing_paths)
+                yield TriggerEvent({"status": "found", "files": found})
+                return
+            await asyncio.sleep(self.poll_interval)
