@@ -35,6 +35,7 @@ from avro_ingest.quoting import (
 )
 
 __all__ = [
+    "HIVE_SESSION_SETTINGS",
     "TYPE_TABLE",
     "HiveType",
     "MappedColumn",
@@ -55,6 +56,7 @@ ANY_IMPALA: Final = (1, 0)
 COMPLEX_IMPALA: Final = (2, 3)  # STRUCT/ARRAY/MAP in Parquet, queried with nested syntax
 DECIMAL_IMPALA: Final = (1, 4)
 DATE_IMPALA: Final = (3, 3)
+TIMESTAMP_IMPALA: Final = (3, 2)  # Parquet INT64 timestamps (HIVE_SESSION_SETTINGS)
 BINARY_IMPALA: Final = (4, 1)  # before 4.1 declare the column STRING in Impala
 MAX_DECIMAL_PRECISION: Final = 38
 
@@ -93,7 +95,7 @@ def _row(
     )
 
 
-_V = True  # seen on Hive 4.0.1 (local-stack-facts.md)
+_V = True  # seen on Hive 4.0.1 (DESCRIBE in tests/integration/test_type_table_on_hive.py)
 
 TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
     {
@@ -109,12 +111,31 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "Parquet has no void type; the column can only be NULL, so a NULL STRING "
                 "keeps the field without inventing data",
                 conversion="void_to_string",
+                verified=_V,
             ),
-            _row("boolean", '"boolean"', "BOOLEAN", "BOOLEAN", ANY_IMPALA, "yes", "same type"),
-            _row("int", '"int"', "INT", "INT", ANY_IMPALA, "yes", "same type"),
-            _row("long", '"long"', "BIGINT", "BIGINT", ANY_IMPALA, "yes", "same type"),
-            _row("float", '"float"', "FLOAT", "FLOAT", ANY_IMPALA, "yes", "same type"),
-            _row("double", '"double"', "DOUBLE", "DOUBLE", ANY_IMPALA, "yes", "same type"),
+            _row(
+                "boolean",
+                '"boolean"',
+                "BOOLEAN",
+                "BOOLEAN",
+                ANY_IMPALA,
+                "yes",
+                "same type",
+                verified=_V,
+            ),
+            _row("int", '"int"', "INT", "INT", ANY_IMPALA, "yes", "same type", verified=_V),
+            _row("long", '"long"', "BIGINT", "BIGINT", ANY_IMPALA, "yes", "same type", verified=_V),
+            _row("float", '"float"', "FLOAT", "FLOAT", ANY_IMPALA, "yes", "same type", verified=_V),
+            _row(
+                "double",
+                '"double"',
+                "DOUBLE",
+                "DOUBLE",
+                ANY_IMPALA,
+                "yes",
+                "same type",
+                verified=_V,
+            ),
             _row(
                 "bytes",
                 '"bytes"',
@@ -125,7 +146,16 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "same type; older Impala can map the column as STRING",
                 verified=_V,
             ),
-            _row("string", '"string"', "STRING", "STRING", ANY_IMPALA, "yes", "same type"),
+            _row(
+                "string",
+                '"string"',
+                "STRING",
+                "STRING",
+                ANY_IMPALA,
+                "yes",
+                "same type",
+                verified=_V,
+            ),
             _row(
                 "enum",
                 "enum",
@@ -155,6 +185,7 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "Impala 2.3+ (complex type)",
                 "elements that need a conversion keep their AvroSerDe type, with a warning: "
                 "Hive cannot rewrite array elements without exploding the rows",
+                verified=_V,
             ),
             _row(
                 "map",
@@ -164,6 +195,7 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 COMPLEX_IMPALA,
                 "Impala 2.3+ (complex type)",
                 "Avro map keys are strings; values as for array elements",
+                verified=_V,
             ),
             _row(
                 "record",
@@ -173,6 +205,7 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 COMPLEX_IMPALA,
                 "Impala 2.3+ (complex type)",
                 "nested fields that need a conversion are rebuilt with named_struct(...)",
+                verified=_V,
             ),
             _row(
                 "record_no_fields",
@@ -273,7 +306,8 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "DATE",
                 DATE_IMPALA,
                 "Impala 3.3+",
-                "same type",
+                "same type; days on the proleptic Gregorian calendar, in Avro and in Parquet "
+                "(HIVE_SESSION_SETTINGS)",
                 verified=_V,
             ),
             _row(
@@ -284,6 +318,7 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 ANY_IMPALA,
                 "yes",
                 "Hive has no TIME type: milliseconds since midnight, lossless",
+                verified=_V,
             ),
             _row(
                 "time_micros",
@@ -293,15 +328,16 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 ANY_IMPALA,
                 "yes",
                 "Hive has no TIME type: microseconds since midnight, lossless",
+                verified=_V,
             ),
             _row(
                 "timestamp_millis",
                 "long timestamp-millis",
                 "TIMESTAMP",
                 "TIMESTAMP",
-                ANY_IMPALA,
-                "yes (see time-zone note)",
-                "same type",
+                TIMESTAMP_IMPALA,
+                "Impala 3.2+ (INT64 timestamp)",
+                "same type; an instant, shown as its UTC wall time (HIVE_SESSION_SETTINGS)",
                 verified=_V,
             ),
             _row(
@@ -309,9 +345,10 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "long timestamp-micros",
                 "BIGINT",
                 "TIMESTAMP",
-                ANY_IMPALA,
-                "yes (see time-zone note)",
-                "AvroSerDe shows BIGINT; converted exactly to a TIMESTAMP with microseconds",
+                TIMESTAMP_IMPALA,
+                "Impala 3.2+ (INT64 timestamp)",
+                "AvroSerDe shows BIGINT; an instant, converted exactly to its UTC wall time "
+                "with microseconds",
                 conversion="timestamp_from_micros",
                 verified=_V,
             ),
@@ -320,20 +357,24 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "long local-timestamp-millis",
                 "BIGINT",
                 "TIMESTAMP",
-                ANY_IMPALA,
-                "yes",
-                "AvroSerDe 4.0.1 does not know this type; wall-clock time, no time zone",
+                TIMESTAMP_IMPALA,
+                "Impala 3.2+ (INT64 timestamp)",
+                "AvroSerDe 4.0.1 shows BIGINT; a wall time, converted exactly and never "
+                "shifted by a time zone",
                 conversion="timestamp_from_millis",
+                verified=_V,
             ),
             _row(
                 "local_timestamp_micros",
                 "long local-timestamp-micros",
                 "BIGINT",
                 "TIMESTAMP",
-                ANY_IMPALA,
-                "yes",
-                "AvroSerDe 4.0.1 does not know this type; wall-clock time, no time zone",
+                TIMESTAMP_IMPALA,
+                "Impala 3.2+ (INT64 timestamp)",
+                "AvroSerDe 4.0.1 shows BIGINT; a wall time, converted exactly and never "
+                "shifted by a time zone",
                 conversion="timestamp_from_micros",
+                verified=_V,
             ),
             _row(
                 "uuid",
@@ -355,6 +396,7 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "three little-endian unsigned 32-bit counts; BIGINT holds them without sign "
                 "trouble",
                 conversion="duration_from_fixed",
+                verified=_V,
             ),
             _row(
                 "hive_char",
@@ -363,7 +405,9 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "CHAR(n)",
                 ANY_IMPALA,
                 "yes",
-                "written by Hive itself for CHAR columns",
+                "written by Hive itself for CHAR columns; padded with spaces to n, and "
+                "AvroSerDe cuts a longer value",
+                verified=_V,
             ),
             _row(
                 "hive_varchar",
@@ -372,7 +416,8 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "VARCHAR(n)",
                 ANY_IMPALA,
                 "yes",
-                "written by Hive itself for VARCHAR columns",
+                "written by Hive itself for VARCHAR columns; AvroSerDe cuts a longer value",
+                verified=_V,
             ),
             _row(
                 "unknown_logical",
@@ -382,8 +427,40 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 ANY_IMPALA,
                 "as the underlying type",
                 "the Avro specification says to ignore unknown logical types; so does Hive",
+                verified=_V,
             ),
         )
+    }
+)
+
+# Session settings the table's semantics rest on: every session that reads the temporary Avro
+# table and writes the Parquet table SETs them (convert.conversion_settings merges them in).
+# Each was needed on Hive 4.0.1 for the values to come back as written
+# (tests/integration/test_type_table_on_hive.py):
+# - hive.avro.proleptic.gregorian.default: Avro files from writers other than Hive carry no
+#   `writer.proleptic` metadata, and the AvroSerDe then reads `date` and `timestamp-millis` on
+#   the hybrid Julian/Gregorian calendar: 0001-01-01 reads as 0001-01-03. Avro counts days on
+#   the proleptic Gregorian calendar (as fastavro, java.time and Spark 3 do).
+# - hive.avro.timestamp.legacy.conversion.enabled: the legacy (java.util) zone conversion moves
+#   a `timestamp-millis` between 1582-10-05 and 1582-10-14 ten days later.
+# - hive.avro.timestamp.skip.conversion: without `writer.time.zone` metadata the AvroSerDe
+#   shows a `timestamp-millis` in the server JVM's time zone; skipped, every instant shows as
+#   its UTC wall time whatever the server's zone, as the BIGINT conversions below give.
+# - hive.parquet.date.proleptic.gregorian: Parquet DATE values on the proleptic calendar (by
+#   default Hive writes hybrid-calendar days, and 1582-10-10 comes back as 1582-10-20).
+# - hive.parquet.write.int64.timestamp, hive.parquet.timestamp.time.unit: TIMESTAMP columns as
+#   INT64 TIMESTAMP(MICROS, isAdjustedToUTC=false), a wall time no reader shifts by a time zone.
+#   The default INT96 goes through Julian day numbers, which move 1582-10-05..14 by ten days,
+#   and Impala may shift INT96 by its own zone settings (HIVE-12767). Impala reads INT64
+#   timestamps from 3.2 on (IMPALA-5050).
+HIVE_SESSION_SETTINGS: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "hive.avro.proleptic.gregorian.default": "true",
+        "hive.avro.timestamp.legacy.conversion.enabled": "false",
+        "hive.avro.timestamp.skip.conversion": "true",
+        "hive.parquet.date.proleptic.gregorian": "true",
+        "hive.parquet.write.int64.timestamp": "true",
+        "hive.parquet.timestamp.time.unit": "micros",
     }
 )
 
@@ -395,18 +472,38 @@ def void_to_string(x: SqlFragment) -> SqlFragment:
     return compose("CAST({x} AS STRING)", x=x)
 
 
-def timestamp_from_micros(x: SqlFragment) -> SqlFragment:
-    """BIGINT microseconds since 1970-01-01T00:00 to TIMESTAMP, exact to the microsecond.
+def _timestamp_from_units(x: SqlFragment, per_second: int, digits: int) -> SqlFragment:
+    """BIGINT units (per_second of them a second) since 1970-01-01T00:00 to TIMESTAMP, exactly.
 
-    The DECIMAL(38,6) division is exact (result type DECIMAL(38,6)); Hive casts a decimal
-    number of seconds to TIMESTAMP without a time-zone shift (Hive 3+ semantics).
+    Hive 4 refuses CAST of a number to TIMESTAMP (hive.strict.timestamp.conversion is on by
+    default), so the value is added to the epoch as two intervals: whole days (x DIV units per
+    day), then the rest of the day as DECIMAL seconds (x % units per day, at most 11 digits,
+    divided exactly). One interval of seconds cannot span the whole range: Hive's day-time
+    interval overflows beyond about 292 years of seconds. DIV and % both truncate toward zero,
+    so negative values (before 1970) come out right; NULL stays NULL. Hive's TIMESTAMP is a
+    wall time without zone and the arithmetic is on that wall time, so the result does not
+    depend on the server's or the session's time zone: the instant's UTC wall time.
     """
-    return compose("CAST(CAST({x} AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP)", x=x)
+    per_day = number_literal(per_second * 86_400)
+    rest = compose("DECIMAL({p},{s})", p=number_literal(11 + digits), s=number_literal(digits))
+    return compose(
+        "TIMESTAMP '1970-01-01 00:00:00' + INTERVAL ({x} DIV {d}) DAY"
+        " + INTERVAL (CAST({x} % {d} AS {rest}) / {u}) SECOND",
+        x=x,
+        d=per_day,
+        rest=rest,
+        u=number_literal(per_second),
+    )
+
+
+def timestamp_from_micros(x: SqlFragment) -> SqlFragment:
+    """BIGINT microseconds since 1970-01-01T00:00 to TIMESTAMP, exact to the microsecond."""
+    return _timestamp_from_units(x, 1_000_000, 6)
 
 
 def timestamp_from_millis(x: SqlFragment) -> SqlFragment:
     """BIGINT milliseconds since 1970-01-01T00:00 to TIMESTAMP, exact to the millisecond."""
-    return compose("CAST(CAST({x} AS DECIMAL(38,3)) / 1000 AS TIMESTAMP)", x=x)
+    return _timestamp_from_units(x, 1_000, 3)
 
 
 def _hex_byte(x: SqlFragment, index: int) -> SqlFragment:
@@ -526,7 +623,7 @@ _SIMPLE: Final[dict[str, tuple[str, str, ImpalaVersion]]] = {
     "date": ("DATE", "DATE", DATE_IMPALA),
     "time_millis": ("INT", "INT", ANY_IMPALA),
     "time_micros": ("BIGINT", "BIGINT", ANY_IMPALA),
-    "timestamp_millis": ("TIMESTAMP", "TIMESTAMP", ANY_IMPALA),
+    "timestamp_millis": ("TIMESTAMP", "TIMESTAMP", TIMESTAMP_IMPALA),
     "uuid": ("STRING", "STRING", ANY_IMPALA),
 }
 _TIMESTAMP_CONVERSIONS: Final[dict[str, Convert]] = {
@@ -596,7 +693,7 @@ class _Walker:
                 _t("BIGINT"),
                 _t("TIMESTAMP"),
                 _TIMESTAMP_CONVERSIONS[key],
-                ANY_IMPALA,
+                TIMESTAMP_IMPALA,
                 ANY_IMPALA,
                 (key,),
             )

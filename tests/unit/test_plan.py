@@ -32,6 +32,10 @@ SCHEMA = {
     ],
 }
 DAY = {"ingest_date": "2024-01-31"}
+AT_SELECT = (
+    "TIMESTAMP '1970-01-01 00:00:00' + INTERVAL (`at` DIV 86400000000) DAY"
+    " + INTERVAL (CAST(`at` % 86400000000 AS DECIMAL(17,6)) / 1000000) SECOND"
+)
 
 
 def test_plan_columns():
@@ -51,7 +55,7 @@ def test_plan_columns():
         "DATE",
         "ARRAY<BIGINT>",
     ]
-    assert plan.columns[2].select.sql == "CAST(CAST(`at` AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP)"
+    assert plan.columns[2].select.sql == AT_SELECT
     assert plan.columns[0].select.sql == "`id`"
     assert plan.partition_columns == ("ingest_date",)
     assert len(plan.warnings) == 1 and plan.warnings[0].startswith("tags[]")
@@ -62,7 +66,12 @@ def test_impala_check():
     plan = build_plan(SCHEMA)
     assert plan.impala_min == (3, 3)  # DATE
     assert plan.impala_issues((3, 3)) == []
-    assert plan.impala_issues((2, 12)) == ["column day (DATE) needs Impala 3.3+"]
+    assert plan.impala_issues((3, 2)) == ["column day (DATE) needs Impala 3.3+"]
+    # TIMESTAMP columns are written as Parquet INT64 timestamps (HIVE_SESSION_SETTINGS)
+    assert plan.impala_issues((2, 12)) == [
+        "column at (TIMESTAMP) needs Impala 3.2+",
+        "column day (DATE) needs Impala 3.3+",
+    ]
 
 
 def test_create_avro_temp_table():
@@ -88,7 +97,7 @@ def test_create_parquet_table_and_insert():
         "INSERT OVERWRITE TABLE `lake`.`events` PARTITION (`ingest_date`='2024-01-31')\n"
         "SELECT `id` AS `id`,\n"
     )
-    assert "CAST(CAST(`at` AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP) AS `at`" in insert
+    assert f"{AT_SELECT} AS `at`" in insert
     assert insert.endswith("FROM `staging`.`tmp_1`")
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import struct
 from datetime import datetime, timedelta
 from decimal import Context, Decimal
@@ -8,6 +9,7 @@ import pytest
 from avro_ingest.exceptions import InvalidSchema, TerminalError, UnsupportedAvroType
 from avro_ingest.quoting import identifier
 from avro_ingest.type_map import (
+    HIVE_SESSION_SETTINGS,
     TYPE_TABLE,
     decimal_from_fixed,
     duration_from_fixed,
@@ -189,7 +191,8 @@ def test_nested_conversion_rebuilds_struct_with_named_struct():
     (column,) = map_record_schema(schema)
     select = column.hive.convert(identifier("a")).sql
     assert select == (
-        "named_struct('ts', CAST(CAST(`a`.`ts` AS DECIMAL(38,6)) / 1000000 AS TIMESTAMP), "
+        "named_struct('ts', TIMESTAMP '1970-01-01 00:00:00' + INTERVAL (`a`.`ts` DIV 86400000000) "
+        "DAY + INTERVAL (CAST(`a`.`ts` % 86400000000 AS DECIMAL(17,6)) / 1000000) SECOND, "
         "'n', `a`.`n`)"
     )
 
@@ -359,18 +362,98 @@ def test_decimal_from_fixed_text_is_stable():
     )
 
 
-@pytest.mark.parametrize(
-    "micros", [0, 1, -1, 1_700_000_000_123_456, -86_400_000_001, 253_402_300_799_999_999]
-)
+def _java_div(a: int, b: int) -> int:
+    """Hive's DIV on BIGINT: Java's division, truncating toward zero."""
+    q = abs(a) // abs(b)
+    return q if (a >= 0) == (b > 0) else -q
+
+
+def _exact_seconds(seconds: Decimal) -> timedelta:
+    micros = seconds.scaleb(6)
+    assert micros == micros.to_integral_value(), f"{seconds} s is not whole microseconds"
+    return timedelta(microseconds=int(micros))
+
+
+def eval_timestamp(expr: str, **columns: int) -> datetime:
+    """Evaluate a timestamp conversion: the epoch literal and INTERVAL ... DAY/SECOND become
+    Python (TIMESTAMP is a zone-less wall time in Hive, as a naive datetime is), DIV and % get
+    Java's truncating semantics, and the rest goes through eval_hive."""
+    py = expr.replace("TIMESTAMP '1970-01-01 00:00:00'", "`epoch_`")
+    py = re.sub(r"INTERVAL \(([^()]*)\) DAY", r"`days_`(\1)", py)
+    py = re.sub(r"INTERVAL \((.*)\) SECOND", r"`seconds_`(\1)", py)
+    py = re.sub(r"(`[a-z_]+`) DIV (\d+)", r"`div_`(\1, \2)", py)
+    py = re.sub(r"(`[a-z_]+`) % (\d+)", r"`mod_`(\1, \2)", py)
+    assert "INTERVAL" not in py and "DIV" not in py and "%" not in py, py
+    result = eval_hive(
+        py,
+        epoch_=datetime(1970, 1, 1),
+        days_=lambda n: timedelta(days=n),
+        seconds_=_exact_seconds,
+        div_=_java_div,
+        mod_=lambda a, b: a - b * _java_div(a, b),
+        **columns,
+    )
+    assert isinstance(result, datetime)
+    return result
+
+
+MICROS = [
+    0,
+    1,
+    -1,
+    86_400_000_000 - 1,
+    -86_400_000_000,
+    -86_400_000_001,
+    1_700_000_000_123_456,
+    -12_219_681_599_999_999,  # 1582-10-10T12:00:00.000001
+    -62_135_596_800_000_000,  # 0001-01-01T00:00
+    253_402_300_799_999_999,  # 9999-12-31T23:59:59.999999
+]
+
+
+@pytest.mark.parametrize("micros", MICROS)
 def test_timestamp_from_micros(micros):
-    got = eval_hive(timestamp_from_micros(identifier("t")).sql, t=micros)
+    got = eval_timestamp(timestamp_from_micros(identifier("t")).sql, t=micros)
     assert got == datetime(1970, 1, 1) + timedelta(microseconds=micros)
 
 
-@pytest.mark.parametrize("millis", [0, 1, -1, 1_700_000_000_123, -62_135_596_800_000])
+@pytest.mark.parametrize("millis", [0, 1, -1, 1_700_000_000_123, -62_135_596_800_000, -86_400_001])
 def test_timestamp_from_millis(millis):
-    got = eval_hive(timestamp_from_millis(identifier("t")).sql, t=millis)
+    got = eval_timestamp(timestamp_from_millis(identifier("t")).sql, t=millis)
     assert got == datetime(1970, 1, 1) + timedelta(milliseconds=millis)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-62_135_596_800_000_000, 253_402_300_799_999_999))
+def test_timestamp_from_micros_over_hives_range(micros):
+    got = eval_timestamp(timestamp_from_micros(identifier("t")).sql, t=micros)
+    assert got == datetime(1970, 1, 1) + timedelta(microseconds=micros)
+
+
+def test_timestamp_conversions_never_cast_a_number_to_timestamp():
+    """Hive 4 refuses CAST(number AS TIMESTAMP) (hive.strict.timestamp.conversion), and one
+    INTERVAL of seconds overflows beyond about 292 years: whole days go first."""
+    for convert in (timestamp_from_micros, timestamp_from_millis):
+        sql = convert(identifier("t")).sql
+        assert "AS TIMESTAMP" not in sql
+        assert sql.startswith("TIMESTAMP '1970-01-01 00:00:00' + INTERVAL (`t` DIV ")
+    assert timestamp_from_millis(identifier("t")).sql == (
+        "TIMESTAMP '1970-01-01 00:00:00' + INTERVAL (`t` DIV 86400000) DAY"
+        " + INTERVAL (CAST(`t` % 86400000 AS DECIMAL(14,3)) / 1000) SECOND"
+    )
+
+
+def test_session_settings_are_the_ones_the_table_relies_on():
+    assert HIVE_SESSION_SETTINGS == {
+        "hive.avro.proleptic.gregorian.default": "true",
+        "hive.avro.timestamp.legacy.conversion.enabled": "false",
+        "hive.avro.timestamp.skip.conversion": "true",
+        "hive.parquet.date.proleptic.gregorian": "true",
+        "hive.parquet.write.int64.timestamp": "true",
+        "hive.parquet.timestamp.time.unit": "micros",
+    }
+    for key in ("timestamp_millis", "timestamp_micros", "local_timestamp_micros"):
+        assert TYPE_TABLE[key].impala_min == (3, 2)  # INT64 timestamps
 
 
 @given(st.tuples(*[st.integers(0, 2**32 - 1)] * 3))
