@@ -78,14 +78,19 @@ with DAG(
         "max_bytes_per_batch": Param(20 * 1024**3, type="integer", minimum=1),
         "quiet_period_seconds": Param(60, type="integer", minimum=0),
         "require_success_marker": Param(False, type="boolean"),
+        "wait_seconds": Param(
+            50 * 60,
+            type="integer",
+            minimum=0,
+            description="how long to wait for complete files (0: skip the run if none)",
+        ),
         "dry_run": Param(False, type="boolean", description="plan and render SQL, touch nothing"),
     },
 ) as dag:
     wait = CompleteAvroFilesSensor(
         task_id="wait_for_complete_files",
         poll_interval=30,
-        timeout=50 * 60,
-        soft_fail=True,  # no files within the hour: the run is skipped, not failed
+        soft_fail=True,  # no files in time: the run is skipped, not failed
     )
     plan = PlanBatchesOperator(task_id="plan_and_claim")
     load = LoadTableOperator.partial(
@@ -96,18 +101,15 @@ with DAG(
         task_id="publish_to_impala",
         loads=load.output,
         impala_conn_id=os.environ.get("AVRO_INGEST_IMPALA_CONN_ID") or None,
-        trigger_rule="all_done",
     )
-    archive = ArchiveBatchesOperator(
-        task_id="archive_sources", loads=load.output, plan=whole_plan, trigger_rule="all_done"
-    )
-    teardown = TeardownOperator(task_id="drop_temporary_tables", plan=whole_plan)
+    archive = ArchiveBatchesOperator(task_id="archive_sources", loads=load.output, plan=whole_plan)
+    teardown = TeardownOperator(task_id="drop_temporary_tables", plan_task_id=plan.task_id)
     summary = RunSummaryOperator(
         task_id="run_summary",
-        plan=whole_plan,
-        loads=load.output,
-        published=publish.output,
-        archived=archive.output,
+        plan_task_id=plan.task_id,
+        load_task_id=load.task_id,
+        publish_task_id=publish.task_id,
+        archive_task_id=archive.task_id,
         trigger_rule="all_done",
     )
 

@@ -101,5 +101,6 @@ def config_from_params(params: dict[str, Any]) -> IngestConfig:
     separated by commas."""
     landing = str(params["landing_path"])
     values: dict[str, Any] = {k: params[k] for k in PARAM_FIELDS if k in params}
+    # Params that steer tasks rather than the ingestion itself (e.g. wait_seconds) are ignored.
     values["landing_paths"] = tuple(p.strip() for p in landing.split(",") if p.strip())
     return IngestConfig.from_dict(values)

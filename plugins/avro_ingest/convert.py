@@ -27,6 +27,7 @@ from avro_ingest.plan import (
 from avro_ingest.ports import SqlRunner
 from avro_ingest.quoting import compose, identifier, join, qualified, string_literal
 from avro_ingest.sql_render import render
+from avro_ingest.type_map import HIVE_SESSION_SETTINGS
 
 __all__ = [
     "ConversionResult",
@@ -82,12 +83,17 @@ def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
     """Session settings for a conversion: few Parquet files of about the target size (Hive
     merges small outputs in an extra step), Snappy-compressed."""
     return {
+        # Exact dates and timestamps, whatever the server's defaults (see the type table).
+        **HIVE_SESSION_SETTINGS,
         "hive.merge.mapfiles": "true",
         "hive.merge.mapredfiles": "true",
         "hive.merge.smallfiles.avgsize": str(parquet_file_size_bytes // 2),
         "hive.merge.size.per.task": str(parquet_file_size_bytes),
         "parquet.compression": "SNAPPY",
         "hive.exec.dynamic.partition": "false",
+        # Column statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing);
+        # gathering them in Hive as well only lengthens the load.
+        "hive.stats.column.autogather": "false",
     }
 
 
@@ -145,14 +151,23 @@ def render_add_columns(plan: TablePlan, database: str, table: str, names: Sequen
 
 
 def parse_describe(rows: Sequence[tuple[Any, ...]]) -> TableState:
-    """DESCRIBE's rows: data columns first, then a '# Partition Information' section."""
-    columns: list[tuple[str, str]] = []
+    """DESCRIBE lists every column, partition columns included, then repeats the partition
+    columns under '# Partition Information'; the data columns are the first list less those."""
+    listed: list[tuple[str, str]] = []
+    partition_names: set[str] = set()
+    section = "columns"
     for row in rows:
         name = str(row[0] or "").strip()
+        if name.startswith("# Partition Information"):
+            section = "partitions"
+            continue
         if not name or name.startswith("#"):
-            break
-        columns.append((name.lower(), _normalise_type(str(row[1] or ""))))
-    return TableState(tuple(columns))
+            continue
+        if section == "columns":
+            listed.append((name.lower(), _normalise_type(str(row[1] or ""))))
+        else:
+            partition_names.add(name.lower())
+    return TableState(tuple(c for c in listed if c[0] not in partition_names))
 
 
 def conversion_statements(

@@ -84,6 +84,7 @@ def detect(
 
 class _Lister(Protocol):
     def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]: ...
+    def list_folders(self, folder: str) -> list[str]: ...
 
 
 def count_complete(
@@ -95,9 +96,11 @@ def count_complete(
     require_success_marker: bool,
     recursive: bool,
 ) -> int:
-    """How many files a run would take now (ready ones and empty ones to quarantine)."""
+    """How many files and unfinished batches a run would take now: ready files, empty ones to
+    quarantine, and batches an earlier run left in staging."""
     found = 0
     for landing in landing_paths:
+        found += len(fs.list_folders(f"{landing}/_staging"))
         detection = detect(
             fs.list_files(landing, recursive=recursive),
             now_ms=now_ms,

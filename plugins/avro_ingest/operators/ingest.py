@@ -95,13 +95,10 @@ class LoadTableOperator(_IngestOperator):
                     ),
                     extra={"batch_id": result["batch_id"], "rows": result["rows_verified"]},
                 )
-        if outcome["failed"]:
-            # The other batches of this table are loaded and reported; the task fails so the
-            # run shows it, and a retry reloads the failed batches into their own partitions.
-            context["ti"].xcom_push(key="partial", value=outcome)
-            raise RuntimeError(
-                "; ".join(f"batch {f['batch_id']}: {f['error']}" for f in outcome["failed"])
-            )
+        for failure in outcome["failed"]:
+            # Reported, not raised: the table's other batches are loaded, downstream tasks
+            # still get this task's result, and the run summary fails the run.
+            self.log.error("batch %s failed: %s", failure["batch_id"], failure["error"])
         return outcome
 
 
@@ -156,39 +153,69 @@ class ArchiveBatchesOperator(_IngestOperator):
         return pipeline.archive(self.hdfs, [load for load in self.loads or [] if load], self.plan)
 
 
-class TeardownOperator(_IngestOperator):
-    template_fields: Sequence[str] = ("plan",)
+def _pull(context: Any, task_id: str, key: str = "return_value") -> Any:
+    """A task's XCom, or None when that task was skipped or failed before producing it."""
+    return context["ti"].xcom_pull(task_ids=task_id, key=key, default=None)
 
-    def __init__(self, *, plan: Any, **kwargs: Any) -> None:
+
+def _pull_mapped(context: Any, task_id: str) -> list[Any]:
+    """Every map index's result of a mapped task, skipping those that produced none."""
+    values = context["ti"].xcom_pull(task_ids=task_id, default=None)
+    if values is None:
+        return []
+    if isinstance(values, dict):
+        return [values]
+    return [v for v in values if v]
+
+
+class TeardownOperator(_IngestOperator):
+    """Drops the run's temporary tables and schema files, whatever happened before it; reads
+    the plan itself, so that it also runs when the planning task produced nothing."""
+
+    def __init__(self, *, plan_task_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.plan = plan
+        self.plan_task_id = plan_task_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        if not self.plan:
-            self.log.info("no plan (the planning task failed early): nothing to tear down")
+        plan = _pull(context, self.plan_task_id, key="plan")
+        if not plan:
+            self.log.info("no plan (nothing to do, or planning failed): nothing to tear down")
             return {"dropped_tables": []}
-        return pipeline.teardown(self.hdfs, self.hive, self.plan)
+        return pipeline.teardown(self.hdfs, self.hive, plan)
 
 
 class RunSummaryOperator(BaseOperator):
-    template_fields: Sequence[str] = ("plan", "loads", "published", "archived")
+    """Collects the run's results (whichever tasks produced one) into the summary."""
 
     def __init__(
-        self, *, plan: Any, loads: Any, published: Any, archived: Any, **kwargs: Any
+        self,
+        *,
+        plan_task_id: str,
+        load_task_id: str,
+        publish_task_id: str,
+        archive_task_id: str,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.plan = plan
-        self.loads = loads
-        self.published = published
-        self.archived = archived
+        self.plan_task_id = plan_task_id
+        self.load_task_id = load_task_id
+        self.publish_task_id = publish_task_id
+        self.archive_task_id = archive_task_id
 
     def execute(self, context: Any) -> dict[str, Any]:
-        loads = [load for load in self.loads or [] if load]
+        published = _pull(context, self.publish_task_id)
         summary = summarise(
-            plan=self.plan or {},
-            loads=loads,
-            published=[self.published] if self.published else [],
-            archived=self.archived or {},
+            plan=_pull(context, self.plan_task_id, key="plan") or {},
+            loads=_pull_mapped(context, self.load_task_id),
+            published=[published] if published else [],
+            archived=_pull(context, self.archive_task_id) or {},
         )
         self.log.info("run summary\n%s", render_summary(summary))
+        if summary["failed_batches"]:
+            # Their files stay in staging; the next run loads them again, into their own
+            # partitions, so nothing is duplicated.
+            context["ti"].xcom_push(key="return_value", value=summary)
+            raise RuntimeError(
+                f"{len(summary['failed_batches'])} batch(es) failed; see the summary"
+            )
         return summary

@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from airflow.sdk import BaseSensorOperator
+from airflow.sdk.exceptions import AirflowSkipException
 
 from avro_ingest.config import config_from_params
 from avro_ingest.detect import count_complete
@@ -49,6 +50,9 @@ class CompleteAvroFilesSensor(BaseSensorOperator):
             return super().execute(context)
         if self.poke(context):
             return None
+        wait_seconds = int(context["params"].get("wait_seconds", self.timeout or 0))
+        if wait_seconds <= 0:
+            raise AirflowSkipException("no complete files, and this run does not wait for any")
         config = config_from_params(dict(context["params"]))
         self.defer(
             trigger=CompleteAvroFilesTrigger(
@@ -60,7 +64,7 @@ class CompleteAvroFilesSensor(BaseSensorOperator):
                 poll_interval=self.poll_interval,
             ),
             method_name="execute_complete",
-            timeout=dt.timedelta(seconds=self.timeout) if self.timeout else None,
+            timeout=dt.timedelta(seconds=wait_seconds),
         )
         return None
 

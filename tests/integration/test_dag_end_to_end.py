@@ -1,0 +1,236 @@
+"""The real DAG, end to end on the local stack (dag.test(), no logical date): the shared Avro
+corpus, reruns, a bad file inside a good batch, two schemas, and the dry run."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import fastavro
+import pytest
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.hooks.hive import AvroIngestHiveHook
+
+from tests.unit.helpers import CORPUS_DIR
+from tests.unit.test_corpus import EXPECTED
+
+from .dag_runner import run_dag
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def area(airflow_db: None) -> Iterator[dict[str, str]]:
+    """A landing folder, database and target root of its own for one test."""
+    hdfs = AvroIngestHdfsHook()
+    key = uuid.uuid4().hex[:10]
+    root = f"/tmp/avro-ingest-tests/dag-{key}"
+    hdfs.makedirs(f"{root}/landing")
+    yield {
+        "landing_path": f"{root}/landing",
+        "database": f"it_{key}",
+        "target_root": f"{root}/warehouse",
+        "quiet_period_seconds": 0,
+        "wait_seconds": 0,
+    }
+    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS it_{key} CASCADE"])
+    hdfs.delete(root, recursive=True)
+
+
+def files_under(folder: str) -> set[str]:
+    hdfs = AvroIngestHdfsHook()
+    found: set[str] = set()
+    for entry in hdfs.client.walk(folder):
+        base, _, names = entry
+        found.update(f"{base}/{n}" for n in names)
+    return found
+
+
+def table_rows(database: str, table: str) -> int:
+    rows = AvroIngestHiveHook().query(
+        f"SELECT COUNT(*) FROM `{database}`.`{table}`",
+        settings={"hive.compute.query.using.stats": "false"},
+    )
+    return int(rows[0][0])
+
+
+def write_avro(path: str, schema: dict[str, Any], records: list[dict[str, Any]]) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, fastavro.parse_schema(schema), records, codec="deflate")
+    AvroIngestHdfsHook().write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def loads_of(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for k, v in values.items() if k.startswith("load_table[") and ":" not in k]
+
+
+def test_the_whole_corpus(area: dict[str, str]) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landing = area["landing_path"]
+    for relative in EXPECTED:
+        hdfs.write_bytes(f"{landing}/{relative}", (CORPUS_DIR / relative).read_bytes())
+
+    run, values = run_dag(area)
+    summary = values["run_summary"]
+    assert run.state == "success", values["_states"]
+
+    # Every landed file is in exactly one of archive or quarantine, and nowhere else.
+    after = files_under(landing)
+    archived = {p for p in after if "/_archive/" in p and p.endswith(".avro")}
+    quarantined = {p for p in after if "/_quarantine/" in p and p.endswith(".avro")}
+    assert not {p for p in after if "/_staging/" in p}
+    assert not [p for p in after if "/_" not in p], "files left in landing"
+    by_name: dict[str, list[str]] = {}
+    for path in archived | quarantined:
+        name = path.rsplit("/", 1)[-1]
+        by_name.setdefault(name.replace("__", "/"), []).append(path)
+    for relative, (outcome, detail) in EXPECTED.items():
+        staged = relative.replace("/", "__")
+        places = [p for p in archived if p.endswith("/" + staged)]
+        set_aside = [p for p in quarantined if p.endswith("/" + Path(relative).name)]
+        if outcome == "ddl":
+            assert len(places) == 1 and not [
+                p
+                for p in set_aside
+                if hdfs.exists(p + ".reason.json")
+                and json.loads(hdfs.read_range(p + ".reason.json", 0, 1 << 20))["source"].endswith(
+                    relative
+                )
+            ], relative
+        else:
+            reasons = [
+                json.loads(hdfs.read_range(p + ".reason.json", 0, 1 << 20)) for p in set_aside
+            ]
+            mine = [r for r in reasons if r["source"].endswith(relative)]
+            assert len(mine) == 1 and not places, relative
+            assert mine[0]["reason"] == detail, (relative, mine[0])
+            assert mine[0]["run_id"] == run.run_id and mine[0]["message"]
+
+    # Parquet rows equal Avro records, per table, counted by a scan.
+    expected_rows: dict[str, int] = {}
+    for load in loads_of(values):
+        for result in load["results"]:
+            assert result["rows_verified"] == result["records_expected"]
+            expected_rows[result["table"]] = (
+                expected_rows.get(result["table"], 0) + result["records_expected"]
+            )
+    assert sum(expected_rows.values()) == sum(
+        detail for outcome, detail in EXPECTED.values() if outcome == "ddl"
+    )
+    for table, rows in expected_rows.items():
+        assert table_rows(area["database"], table) == rows, table
+    assert summary["rows_ingested"] == sum(expected_rows.values())
+    assert len(summary["quarantined"]) == sum(1 for o, _ in EXPECTED.values() if o == "error")
+
+    # Nothing temporary is left: no tmp_avro_ tables, no schema files.
+    tables = {r[0] for r in AvroIngestHiveHook().query(f"SHOW TABLES IN `{area['database']}`")}
+    assert not {t for t in tables if t.startswith("tmp_avro_")}
+    assert not [p for p in after if "/_work/" in p]
+
+
+SCHEMA_A = {
+    "type": "record",
+    "name": "Click",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {"name": "url", "type": "string"},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    ],
+}
+SCHEMA_B = {
+    "type": "record",
+    "name": "Purchase",
+    "fields": [
+        {"name": "id", "type": "long"},
+        {
+            "name": "amount",
+            "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2},
+        },
+    ],
+}
+
+
+def clicks(start: int, n: int) -> list[dict[str, Any]]:
+    return [
+        {"id": start + i, "url": f"https://example.org/{i}", "at": 1_700_000_000_000 + i}
+        for i in range(n)
+    ]
+
+
+def test_batches_reruns_and_a_bad_file(area: dict[str, str]) -> None:
+    from decimal import Decimal
+
+    landing = area["landing_path"]
+    write_avro(f"{landing}/clicks-1.avro", SCHEMA_A, clicks(0, 300))
+    write_avro(f"{landing}/clicks-2.avro", SCHEMA_A, clicks(300, 200))
+    good = write_avro(f"{landing}/clicks-3.avro", SCHEMA_A, clicks(500, 100))
+    # A copy cut short: a bad file inside the good batch.
+    AvroIngestHdfsHook().write_bytes(f"{landing}/clicks-cut.avro", good[: len(good) - 20])
+    write_avro(
+        f"{landing}/purchases.avro",
+        SCHEMA_B,
+        [{"id": i, "amount": Decimal(i * 101) / 100} for i in range(50)],
+    )
+    AvroIngestHdfsHook().write_bytes(f"{landing}/empty.avro", b"")
+    AvroIngestHdfsHook().write_bytes(f"{landing}/in-flight.avro._COPYING_", good)
+
+    run, values = run_dag(area)
+    assert run.state == "success", values["_states"]
+    loads = {load["table"]: load for load in loads_of(values)}
+    database = area["database"]
+    # Two schemas make two groups; three files of one schema make one Hive statement.
+    assert set(loads) == {f"{database}.click", f"{database}.purchase"}
+    click_results = loads[f"{database}.click"]["results"]
+    assert len(click_results) == 1 and click_results[0]["files"] == 3
+    inserts = [s for s in click_results[0]["statements"] if s.startswith("INSERT OVERWRITE")]
+    assert len(inserts) == 1
+    assert table_rows(database, "click") == 600
+    assert table_rows(database, "purchase") == 50
+    reasons = {
+        q["path"].rsplit("/", 1)[-1]: q["reason"] for q in values["run_summary"]["quarantined"]
+    }
+    assert reasons == {"clicks-cut.avro": "truncated", "empty.avro": "empty_file"}
+    # The in-flight copy is left alone.
+    assert AvroIngestHdfsHook().exists(f"{landing}/in-flight.avro._COPYING_")
+    # Values arrive intact.
+    sample = AvroIngestHiveHook().query(
+        f"SELECT id, url, CAST(`at` AS STRING) FROM `{database}`.`click` WHERE id = 301"
+    )
+    assert sample == [(301, "https://example.org/1", "2023-11-14 22:13:20.001")]
+
+    # A rerun with nothing new adds nothing.
+    run, values = run_dag(area)
+    assert table_rows(database, "click") == 600
+
+    # A batch whose archive step never happened is loaded again into its own partition:
+    # the rows are replaced, not added.
+    hdfs = AvroIngestHdfsHook()
+    archived = [f for f in hdfs.list_folders(f"{landing}/_archive")]
+    batch_folders = [b for day in archived for b in hdfs.list_folders(day)]
+    click_batch = next(b for b in batch_folders if b.endswith(click_results[0]["batch_id"]))
+    assert hdfs.rename(click_batch, f"{landing}/_staging/{click_results[0]['batch_id']}")
+    run, values = run_dag(area)
+    assert run.state == "success", values["_states"]
+    assert table_rows(database, "click") == 600
+    assert hdfs.exists(click_batch), values  # archived again
+
+
+def test_dry_run_changes_nothing(area: dict[str, str]) -> None:
+    landing = area["landing_path"]
+    write_avro(f"{landing}/clicks-1.avro", SCHEMA_A, clicks(0, 10))
+    AvroIngestHdfsHook().write_bytes(f"{landing}/empty.avro", b"")
+    before = files_under(area["landing_path"].rsplit("/", 1)[0])
+
+    run, values = run_dag(area | {"dry_run": True})
+    assert run.state == "success", values["_states"]
+    assert files_under(area["landing_path"].rsplit("/", 1)[0]) == before
+    databases = {r[0] for r in AvroIngestHiveHook().query("SHOW DATABASES")}
+    assert area["database"] not in databases
+    statements = [s for load in loads_of(values) for r in load["results"] for s in r["statements"]]
+    assert any(s.startswith("INSERT OVERWRITE") for s in statements)
+    assert values["run_summary"]["dry_run"] is True

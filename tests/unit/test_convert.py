@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+import pytest
+from avro_ingest.batch import BatchPlan, StagedFile
+from avro_ingest.convert import (
+    SchemaConflict,
+    TableState,
+    conversion_settings,
+    conversion_statements,
+    parse_describe,
+    plan_for,
+    reconcile,
+)
+
+SCHEMA = {
+    "type": "record",
+    "name": "Click",
+    "fields": [{"name": "id", "type": "long"}, {"name": "url", "type": "string"}],
+}
+EVOLVED = {**SCHEMA, "fields": [*SCHEMA["fields"], {"name": "ref", "type": ["null", "string"]}]}
+
+# What HiveServer2 answers to DESCRIBE of a table partitioned by ingest_date and batch_id.
+DESCRIBE_ROWS = [
+    ("id", "bigint", ""),
+    ("url", "string", ""),
+    ("ingest_date", "string", ""),
+    ("batch_id", "string", ""),
+    ("", None, None),
+    ("# Partition Information", None, None),
+    ("# col_name", "data_type", "comment"),
+    ("ingest_date", "string", ""),
+    ("batch_id", "string", ""),
+]
+
+
+def batch(schema: dict[str, object] = SCHEMA, files: int = 2) -> BatchPlan:
+    return BatchPlan(
+        batch_id="b0123456789abcde",
+        landing="/data/landing",
+        database="lake",
+        table="click",
+        fingerprint="f" * 64,
+        schema=schema,
+        ingest_date="2026-11-26",
+        files=tuple(
+            StagedFile(f"/data/landing/{i}.avro", f"/data/landing/_staging/b/{i}.avro", 10, 5)
+            for i in range(files)
+        ),
+    )
+
+
+def test_describe_of_a_partitioned_table_gives_the_data_columns_only() -> None:
+    assert parse_describe(DESCRIBE_ROWS) == TableState((("id", "bigint"), ("url", "string")))
+
+
+def test_same_columns_need_no_change() -> None:
+    assert reconcile(plan_for(batch()), parse_describe(DESCRIBE_ROWS)) == []
+
+
+def test_new_fields_at_the_end_become_new_columns() -> None:
+    assert reconcile(plan_for(batch(EVOLVED)), parse_describe(DESCRIBE_ROWS)) == ["ref"]
+
+
+def test_a_changed_type_is_a_conflict_naming_the_column() -> None:
+    changed = {**SCHEMA, "fields": [{"name": "id", "type": "string"}, SCHEMA["fields"][1]]}
+    with pytest.raises(SchemaConflict, match="column 1 is id bigint in the table but id string"):
+        reconcile(plan_for(batch(changed)), parse_describe(DESCRIBE_ROWS))
+
+
+def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> None:
+    new, _ = conversion_statements(
+        batch(files=3), plan_for(batch()), existing=None, target_root="/wh", schema_url="/s.avsc"
+    )
+    assert [s.split()[0] for s in new] == ["DROP", "CREATE", "CREATE", "INSERT"]
+    assert "PARTITION (`ingest_date`='2026-11-26', `batch_id`='b0123456789abcde')" in new[-1]
+    existing, added = conversion_statements(
+        batch(EVOLVED),
+        plan_for(batch(EVOLVED)),
+        existing=parse_describe(DESCRIBE_ROWS),
+        target_root="/wh",
+        schema_url="/s.avsc",
+    )
+    assert added == ["ref"]
+    assert existing[2] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING)"
+    assert sum(s.startswith("INSERT") for s in existing) == 1
+
+
+def test_settings_keep_few_parquet_files_and_exact_dates() -> None:
+    settings = conversion_settings(256 * 1024**2)
+    assert settings["hive.merge.size.per.task"] == str(256 * 1024**2)
+    assert settings["hive.merge.mapfiles"] == "true"
+    assert settings["hive.stats.column.autogather"] == "false"
