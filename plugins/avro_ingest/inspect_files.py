@@ -94,11 +94,12 @@ def _inspect_one(
             declared = parse_schema_json(raw, where=f"sidecar {sidecar.name}", file=entry.path)
             schema = choose_schema(declared, header, path=entry.path)
             source = "sidecar"
-        step = "plan"
-        build_plan(schema, entry.path)
+        # Byte-level problems first: a broken file must be sent again whatever its schema.
         step = "count"
         with fs.open_stream(entry.path) as stream:
             records = count_records(stream, header, entry.path)
+        step = "plan"
+        build_plan(schema, entry.path)
         return FileInfo(
             entry=entry,
             landing=landing,

@@ -14,6 +14,7 @@ import fastavro
 import pytest
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
+from avro_ingest.naming import to_table_name
 
 from tests.unit.helpers import CORPUS_DIR
 from tests.unit.test_corpus import EXPECTED
@@ -69,63 +70,64 @@ def loads_of(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [v for k, v in values.items() if k.startswith("load_table[") and ":" not in k]
 
 
-def test_the_whole_corpus(area: dict[str, str]) -> None:
+def corpus_folder(relative: str) -> str:
+    """One landing sub-folder per corpus file, so that with the `folder` table rule each file
+    gets a table of its own: the corpus is about each file's conversion, not about schemas
+    meeting in one table (test_batches_reruns_and_a_bad_file covers that)."""
+    return relative.replace("/", "__").removesuffix(".avro").replace(".", "_").replace("-", "_")
+
+
+def test_the_whole_corpus(area: dict[str, Any]) -> None:
     hdfs = AvroIngestHdfsHook()
     landing = area["landing_path"]
     for relative in EXPECTED:
-        hdfs.write_bytes(f"{landing}/{relative}", (CORPUS_DIR / relative).read_bytes())
+        hdfs.write_bytes(
+            f"{landing}/{corpus_folder(relative)}/{Path(relative).name}",
+            (CORPUS_DIR / relative).read_bytes(),
+        )
 
-    run, values = run_dag(area)
+    run, values = run_dag(area | {"table_name_rule": "folder"})
     summary = values["run_summary"]
     assert run.state == "success", values["_states"]
 
     # Every landed file is in exactly one of archive or quarantine, and nowhere else.
     after = files_under(landing)
-    archived = {p for p in after if "/_archive/" in p and p.endswith(".avro")}
-    quarantined = {p for p in after if "/_quarantine/" in p and p.endswith(".avro")}
-    assert not {p for p in after if "/_staging/" in p}
+    assert not [p for p in after if "/_staging/" in p and p.endswith(".avro")]
     assert not [p for p in after if "/_" not in p], "files left in landing"
-    by_name: dict[str, list[str]] = {}
-    for path in archived | quarantined:
-        name = path.rsplit("/", 1)[-1]
-        by_name.setdefault(name.replace("__", "/"), []).append(path)
-    for relative, (outcome, detail) in EXPECTED.items():
-        staged = relative.replace("/", "__")
-        places = [p for p in archived if p.endswith("/" + staged)]
-        set_aside = [p for p in quarantined if p.endswith("/" + Path(relative).name)]
-        if outcome == "ddl":
-            assert len(places) == 1 and not [
-                p
-                for p in set_aside
-                if hdfs.exists(p + ".reason.json")
-                and json.loads(hdfs.read_range(p + ".reason.json", 0, 1 << 20))["source"].endswith(
-                    relative
-                )
-            ], relative
-        else:
-            reasons = [
-                json.loads(hdfs.read_range(p + ".reason.json", 0, 1 << 20)) for p in set_aside
-            ]
-            mine = [r for r in reasons if r["source"].endswith(relative)]
-            assert len(mine) == 1 and not places, relative
-            assert mine[0]["reason"] == detail, (relative, mine[0])
-            assert mine[0]["run_id"] == run.run_id and mine[0]["message"]
-
-    # Parquet rows equal Avro records, per table, counted by a scan.
+    archived = [p for p in after if "/_archive/" in p and p.endswith(".avro")]
+    quarantined = [p for p in after if "/_quarantine/" in p and p.endswith(".avro")]
+    assert len(archived) + len(quarantined) == len(EXPECTED)
+    reasons = {
+        json.loads(hdfs.read_range(p + ".reason.json", 0, 1 << 20))["source"]: p
+        for p in quarantined
+    }
     expected_rows: dict[str, int] = {}
+    for relative, (outcome, detail) in EXPECTED.items():
+        folder = corpus_folder(relative)
+        landed_as = f"{landing}/{folder}/{Path(relative).name}"
+        staged_as = f"{folder}__{Path(relative).name}"
+        in_archive = [p for p in archived if p.endswith("/" + staged_as)]
+        if outcome == "ddl":
+            assert len(in_archive) == 1 and landed_as not in reasons, relative
+            expected_rows[to_table_name(folder)] = int(detail)
+        else:
+            assert not in_archive and landed_as in reasons, relative
+            reason = json.loads(hdfs.read_range(reasons[landed_as] + ".reason.json", 0, 1 << 20))
+            assert reason["reason"] == detail, (relative, reason)
+            assert (
+                reason["run_id"] == run.run_id and relative.rsplit("/", 1)[-1] in reason["message"]
+            )
+            assert {"error_class", "message", "step", "time"} <= set(reason)
+
+    # Parquet rows equal Avro records, per file's table, counted by a scan.
+    for table, rows in expected_rows.items():
+        assert table_rows(area["database"], table) == rows, table
     for load in loads_of(values):
         for result in load["results"]:
             assert result["rows_verified"] == result["records_expected"]
-            expected_rows[result["table"]] = (
-                expected_rows.get(result["table"], 0) + result["records_expected"]
-            )
-    assert sum(expected_rows.values()) == sum(
-        detail for outcome, detail in EXPECTED.values() if outcome == "ddl"
-    )
-    for table, rows in expected_rows.items():
-        assert table_rows(area["database"], table) == rows, table
+            assert result["new_table"]
     assert summary["rows_ingested"] == sum(expected_rows.values())
-    assert len(summary["quarantined"]) == sum(1 for o, _ in EXPECTED.values() if o == "error")
+    assert len(summary["quarantined"]) == len(EXPECTED) - len(expected_rows)
 
     # Nothing temporary is left: no tmp_avro_ tables, no schema files.
     tables = {r[0] for r in AvroIngestHiveHook().query(f"SHOW TABLES IN `{area['database']}`")}
@@ -187,6 +189,7 @@ def test_batches_reruns_and_a_bad_file(area: dict[str, str]) -> None:
     assert set(loads) == {f"{database}.click", f"{database}.purchase"}
     click_results = loads[f"{database}.click"]["results"]
     assert len(click_results) == 1 and click_results[0]["files"] == 3
+    assert click_results[0]["new_table"]
     inserts = [s for s in click_results[0]["statements"] if s.startswith("INSERT OVERWRITE")]
     assert len(inserts) == 1
     assert table_rows(database, "click") == 600

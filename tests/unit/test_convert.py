@@ -81,7 +81,7 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
         schema_url="/s.avsc",
     )
     assert added == ["ref"]
-    assert existing[2] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING)"
+    assert existing[2] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING) CASCADE"
     assert sum(s.startswith("INSERT") for s in existing) == 1
 
 
