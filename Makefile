@@ -52,7 +52,7 @@ lint: venv
 	$(PY) -m mypy plugins/avro_ingest
 
 demo: venv stack-up
-	@$(PY) -m avro_ingest_demo
+	@$(PY) bin/demo.py
 
 bench: venv stack-up
 	@$(PY) bench/run.py $(BENCH_ARGS)

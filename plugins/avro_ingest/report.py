@@ -67,7 +67,8 @@ def render_summary(summary: Mapping[str, Any]) -> str:
     if summary["quarantined"]:
         lines.append(f"quarantined: {len(summary['quarantined'])} file(s)")
         for item in summary["quarantined"]:
-            lines.append(f"  {item['path']}: {item['reason']}: {item['message']}")
+            # The message names the file already.
+            lines.append(f"  {item['reason']:<22} {item['message']}")
     if summary["failed_batches"]:
         lines.append(f"failed batches (sources stay in staging): {len(summary['failed_batches'])}")
         for item in summary["failed_batches"]:
