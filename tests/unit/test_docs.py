@@ -32,3 +32,10 @@ def test_adr_states_when_a_change_violates_it():
     assert "A change violates this decision when it:" in text
     for name in ("TYPE_TABLE", "timestamp_from_micros", "decimal_from_fixed"):
         assert name in text
+
+
+def test_readme_carries_the_generated_type_table():
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    begin = text.index("-->\n", text.index("<!-- BEGIN TYPE TABLE")) + 4
+    end = text.index("<!-- END TYPE TABLE -->")
+    assert text[begin:end] == type_table_markdown(), "README.md's type table is out of date"
