@@ -21,6 +21,7 @@ class StagedFile:
     staged: str  # where the claim puts it
     size: int
     records: int
+    sidecar: str | None = None  # its .avsc in landing, if it had one
 
 
 @dataclass(frozen=True)
@@ -135,6 +136,7 @@ def _batch(
                 staged=f"{folder}/{staged_name(landing, i.entry.path)}",
                 size=i.entry.size,
                 records=i.records,
+                sidecar=i.sidecar,
             )
             for i in chunk
         ),

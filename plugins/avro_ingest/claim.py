@@ -61,6 +61,11 @@ def claim_batch(fs: FileSystem, batch: BatchPlan) -> BatchPlan:
     another run claimed first are dropped from the batch."""
     fs.makedirs(batch.folder)
     lost = {f.source for f in batch.files if not fs.rename(f.source, f.staged)}
+    for staged in batch.files:
+        if staged.sidecar and staged.source not in lost:
+            # Beside its file, hidden from Hive's reader by the leading "_".
+            folder, name = staged.staged.rsplit("/", 1)
+            fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
     for source in sorted(lost):
         log.info(
             "%s was claimed by another run; leaving it out of batch %s", source, batch.batch_id

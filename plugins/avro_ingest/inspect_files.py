@@ -37,6 +37,7 @@ class FileInfo:
     codec: str
     header_bytes_read: int
     schema_source: str  # "header" or "sidecar"
+    sidecar: str | None = None  # the .avsc beside the file, moved with it when claimed
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,7 @@ def _inspect_one(
             codec=header.codec,
             header_bytes_read=header.bytes_read,
             schema_source=source,
+            sidecar=sidecar.path if sidecar is not None else None,
         )
     except AvroIngestError as error:
         if not isinstance(error, TerminalError):
