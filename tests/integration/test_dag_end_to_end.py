@@ -194,6 +194,15 @@ def test_batches_reruns_and_a_bad_file(area: dict[str, str]) -> None:
     assert len(inserts) == 1
     assert table_rows(database, "click") == 600
     assert table_rows(database, "purchase") == 50
+    # Few Parquet files: the merge step writes one file for the batch, not one per Avro file.
+    partition = (
+        f"{area['target_root']}/{database}/click/ingest_date="
+        f"{click_results[0]['partition']['ingest_date']}/batch_id={click_results[0]['batch_id']}"
+    )
+    parquet_files = [
+        p for p in files_under(partition) if not p.rsplit("/", 1)[-1].startswith((".", "_"))
+    ]
+    assert len(parquet_files) == 1, parquet_files
     reasons = {
         q["path"].rsplit("/", 1)[-1]: q["reason"] for q in values["run_summary"]["quarantined"]
     }
@@ -237,3 +246,34 @@ def test_dry_run_changes_nothing(area: dict[str, str]) -> None:
     statements = [s for load in loads_of(values) for r in load["results"] for s in r["statements"]]
     assert any(s.startswith("INSERT OVERWRITE") for s in statements)
     assert values["run_summary"]["dry_run"] is True
+
+
+def test_a_sidecar_schema_wins_and_is_checked_against_the_file(area: dict[str, Any]) -> None:
+    landing = area["landing_path"]
+    hdfs = AvroIngestHdfsHook()
+    write_avro(f"{landing}/clicks.avro", SCHEMA_A, clicks(0, 40))
+    # The sidecar adds a field with a default: it can read the file, and it wins.
+    with_source = {
+        **SCHEMA_A,
+        "fields": [*SCHEMA_A["fields"], {"name": "source", "type": "string", "default": "web"}],
+    }
+    hdfs.write_bytes(f"{landing}/clicks.avsc", json.dumps(with_source).encode())
+    # This sidecar declares `id` a string: Avro cannot resolve long -> string.
+    write_avro(f"{landing}/other.avro", SCHEMA_A, clicks(100, 5))
+    wrong = {**SCHEMA_A, "fields": [{"name": "id", "type": "string"}, *SCHEMA_A["fields"][1:]]}
+    hdfs.write_bytes(f"{landing}/other.avsc", json.dumps(wrong).encode())
+
+    run, values = run_dag(area)
+    assert run.state == "success", values["_states"]
+    rows = AvroIngestHiveHook().query(
+        f"SELECT COUNT(*), MIN(source), MAX(source) FROM `{area['database']}`.`click`",
+        settings={"hive.compute.query.using.stats": "false"},
+    )
+    assert rows == [(40, "web", "web")]
+    (rejected,) = values["run_summary"]["quarantined"]
+    assert rejected["path"].endswith("/other.avro")
+    assert rejected["reason"] == "schema_mismatch" and "id" in rejected["message"]
+    # The sidecar travelled with its file into the archive, hidden from Hive by its "_".
+    archived = files_under(f"{landing}/_archive")
+    assert [p for p in archived if p.endswith("/_clicks.avsc")]
+    assert [p for p in archived if p.endswith("/clicks.avro")]

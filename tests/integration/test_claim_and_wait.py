@@ -1,0 +1,125 @@
+"""Claiming and waiting on the real HDFS: two runs racing for the same files, and the trigger
+that waits in the triggerer for complete files."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import threading
+import time
+from typing import Any
+
+import fastavro
+import pytest
+from avro_ingest.batch import group_into_batches
+from avro_ingest.claim import claim_batch, recover_staged_batches
+from avro_ingest.config import IngestConfig
+from avro_ingest.detect import detect
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.inspect_files import inspect_files
+from avro_ingest.triggers.complete_files import CompleteAvroFilesTrigger
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {"type": "record", "name": "Tick", "fields": [{"name": "n", "type": "long"}]}
+
+
+def avro(n: int) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, SCHEMA, [{"n": i} for i in range(n)])
+    return buffer.getvalue()
+
+
+def plan_batches(hdfs: AvroIngestHdfsHook, landing: str, table_rule: str) -> list[Any]:
+    found = detect(hdfs.list_files(landing), now_ms=int(time.time() * 1000), quiet_period_seconds=0)
+    good, bad, _ = inspect_files(
+        hdfs, [(landing, e, None) for e in found.ready], table_rule=table_rule
+    )
+    assert not bad
+    return group_into_batches(
+        good, database="d", ingest_date="2026-11-26", max_files=100, max_bytes=10**9
+    )
+
+
+def test_two_runs_racing_never_take_the_same_file(hdfs_folder: str) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landing = f"{hdfs_folder}/landing"
+    for i in range(20):
+        hdfs.write_bytes(f"{landing}/tick-{i:02d}.avro", avro(i + 1))
+    # Both runs plan the same 20 files, then claim at the same moment. (Their tables differ
+    # only so that their batches, and so their staging folders, differ.)
+    plans = [
+        plan_batches(AvroIngestHdfsHook(), landing, rule) for rule in ("fixed:one", "fixed:two")
+    ]
+    assert [len(p[0].files) for p in plans] == [20, 20]
+    assert plans[0][0].folder != plans[1][0].folder
+    claimed: list[Any] = [None, None]
+    start = threading.Barrier(2)
+
+    def claim(index: int) -> None:
+        start.wait()
+        claimed[index] = claim_batch(AvroIngestHdfsHook(), plans[index][0])
+
+    threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    taken = [{f.source for f in batch.files} for batch in claimed]
+    assert not taken[0] & taken[1], "a file was claimed twice"
+    assert len(taken[0] | taken[1]) == 20
+    # Each file is now in exactly one batch folder; the manifests say which.
+    on_disk = [e.path for e in hdfs.list_files(f"{landing}/_staging", recursive=False)]
+    assert not on_disk
+    staged = [
+        e.path
+        for b in claimed
+        if b.files
+        for e in hdfs.list_files(b.folder)
+        if e.path.endswith(".avro")
+    ]
+    assert len(staged) == 20
+    recovered = recover_staged_batches(hdfs, [landing])
+    assert sorted(f.source for b in recovered for f in b.files) == sorted(taken[0] | taken[1])
+    for batch in recovered:
+        manifest = json.loads(hdfs.read_range(f"{batch.folder}/_batch.json", 0, 1 << 20))
+        assert manifest["batch_id"] == batch.batch_id
+
+
+def test_trigger_serializes_to_plain_data() -> None:
+    trigger = CompleteAvroFilesTrigger(
+        landing_paths=["/data/a"], quiet_period_seconds=5, poll_interval=0.5
+    )
+    path, kwargs = trigger.serialize()
+    assert path == "avro_ingest.triggers.complete_files.CompleteAvroFilesTrigger"
+    assert json.loads(json.dumps(kwargs)) == kwargs
+    assert CompleteAvroFilesTrigger(**kwargs).serialize() == (path, kwargs)
+
+
+def test_trigger_fires_once_a_file_is_complete(hdfs_folder: str) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landing = f"{hdfs_folder}/landing"
+    hdfs.makedirs(landing)
+    hdfs.write_bytes(f"{landing}/still-copying.avro._COPYING_", avro(3))
+    trigger = CompleteAvroFilesTrigger(
+        landing_paths=[landing], quiet_period_seconds=2, poll_interval=0.5
+    )
+
+    async def first_event() -> Any:
+        runner = trigger.run()
+        waiting = asyncio.ensure_future(runner.__anext__())
+        await asyncio.sleep(1.5)
+        assert not waiting.done(), "fired on an in-flight copy"
+        await asyncio.to_thread(
+            hdfs.rename, f"{landing}/still-copying.avro._COPYING_", f"{landing}/done.avro"
+        )
+        return await asyncio.wait_for(waiting, timeout=30)
+
+    event = asyncio.run(first_event())
+    assert event.payload == {"status": "found", "files": 1}
+
+
+def test_config_rejects_what_the_trigger_form_should_not_accept() -> None:
+    with pytest.raises(ValueError):
+        IngestConfig(landing_paths=("/data/landing/_staging",))
