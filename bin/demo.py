@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import random
 import subprocess
@@ -25,27 +24,10 @@ STATE = Path(os.environ.get("AVRO_INGEST_STACK_STATE", ROOT / "stack" / ".state"
 LANDING = "/data/demo/landing"
 DATABASE = "demo"
 
-os.environ.setdefault("AIRFLOW_HOME", str(STATE / "airflow"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
-os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
-os.environ.setdefault(
-    "AIRFLOW_CONN_WEBHDFS_DEFAULT",
-    json.dumps({"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": "hive"}),
-)
-os.environ.setdefault(
-    "AIRFLOW_CONN_HIVESERVER2_DEFAULT",
-    json.dumps(
-        {
-            "conn_type": "hiveserver2",
-            "host": "localhost",
-            "port": 10000,
-            "login": "hive",
-            "extra": {"auth_mechanism": "NOSASL"},
-        }
-    ),
-)
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
+from stack.airflow_env import configure  # noqa: E402
+
+configure(STATE / "airflow")
 
 import fastavro  # noqa: E402
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook  # noqa: E402

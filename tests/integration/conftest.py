@@ -3,6 +3,7 @@ stack is down: `make test` starts it, so a missing stack is a broken set-up."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,7 +12,8 @@ import requests
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from airflow.providers.apache.hive.hooks.hive import HiveServer2Hook
 
-WEBHDFS_PING = "http://localhost:9870/webhdfs/v1/?op=GETFILESTATUS&user.name=hive"
+WEBHDFS_PORT = os.environ.get("AVRO_INGEST_NAMENODE_HTTP_PORT", "9870")
+WEBHDFS_PING = f"http://localhost:{WEBHDFS_PORT}/webhdfs/v1/?op=GETFILESTATUS&user.name=hive"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -76,10 +76,10 @@ def test_recipe_avro_to_parquet_through_the_providers(
     hive.run(
         [
             f"CREATE EXTERNAL TABLE {avro_table} STORED AS AVRO "
-            f"LOCATION 'hdfs://localhost:8020{data_dir}' "
-            f"TBLPROPERTIES ('avro.schema.url'='hdfs://localhost:8020{schema_path}')",
+            f"LOCATION '{data_dir}' "
+            f"TBLPROPERTIES ('avro.schema.url'='{schema_path}')",
             f"CREATE TABLE {parquet_table} STORED AS PARQUET "
-            f"LOCATION 'hdfs://localhost:8020{hdfs_folder}/parquet' AS SELECT * FROM {avro_table}",
+            f"LOCATION '{hdfs_folder}/parquet' AS SELECT * FROM {avro_table}",
         ]
     )
     try:

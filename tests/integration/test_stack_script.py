@@ -66,7 +66,8 @@ def test_a_port_in_use_is_named_with_its_process(tmp_path: Path) -> None:
     # A second state folder on the default ports: the running stack holds them.
     result = run_stack("up", AVRO_INGEST_STACK_STATE=str(tmp_path / "state"))
     assert result.returncode == 1
-    assert "port 8020, needed by NameNode, is already in use by" in result.stderr
+    port = os.environ.get("AVRO_INGEST_NAMENODE_RPC_PORT", "8020")
+    assert f"port {port}, needed by NameNode, is already in use by" in result.stderr
     assert '"java"' in result.stderr and "pid=" in result.stderr
     # Nothing was started or formatted for the second folder.
     assert pids(tmp_path / "state") == {}
