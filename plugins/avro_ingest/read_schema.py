@@ -297,8 +297,9 @@ def _read_header(reader: RangeReader, initial: int, cap: int) -> AvroHeader:
                 raise TruncatedFile(len(buf), more.needed - len(buf), 0, "header") from None
             if more.needed > cap or window >= cap:
                 raise HeaderTooLarge(cap, needed=more.needed) from None
-            # Double the window (at least up to what is known to be needed), never past cap.
-            window = min(cap, max(window * 2, more.needed))
+            # Double the window, or read past what is known to be needed by one initial window
+            # (the rest of the header follows the value that did not fit), never past cap.
+            window = min(cap, max(window * 2, more.needed + initial))
             extra = reader.read(len(buf), window - len(buf))
             bytes_read += len(extra)
             at_eof = len(buf) + len(extra) < window
