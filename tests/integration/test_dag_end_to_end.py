@@ -215,6 +215,16 @@ def test_batches_reruns_and_a_bad_file(area: dict[str, str]) -> None:
     )
     assert sample == [(301, "https://example.org/1", "2023-11-14 22:13:20.001")]
 
+    # Each loaded table is announced as an asset event, for downstream DAGs.
+    from airflow.models.asset import AssetEvent
+    from airflow.settings import Session
+    from sqlalchemy import select
+
+    uris = {
+        e.asset.uri for e in Session().scalars(select(AssetEvent)) if e.source_run_id == run.run_id
+    }
+    assert f"hive://localhost:10000/{database}/click" in uris
+
     # A rerun with nothing new adds nothing.
     run, values = run_dag(area)
     assert table_rows(database, "click") == 600
@@ -277,3 +287,32 @@ def test_a_sidecar_schema_wins_and_is_checked_against_the_file(area: dict[str, A
     archived = files_under(f"{landing}/_archive")
     assert [p for p in archived if p.endswith("/_clicks.avsc")]
     assert [p for p in archived if p.endswith("/clicks.avro")]
+
+
+def test_a_count_mismatch_fails_the_batch_and_keeps_its_sources(area: dict[str, Any]) -> None:
+    """A batch whose Parquet rows differ from its Avro records is not archived: here an earlier
+    run's manifest (in staging) promises more records than its file holds."""
+    landing = area["landing_path"]
+    hdfs = AvroIngestHdfsHook()
+    write_avro(f"{landing}/clicks.avro", SCHEMA_A, clicks(0, 30))
+    run, values = run_dag(area | {"dry_run": True})
+    (group,) = values["plan_and_claim"]
+    (batch,) = group["batches"]
+    # Stage it as a claim would, with a manifest that says 31 records.
+    batch["files"][0]["records"] = 31
+    hdfs.makedirs(f"{landing}/_staging/{batch['batch_id']}")
+    assert hdfs.rename(batch["files"][0]["source"], batch["files"][0]["staged"])
+    hdfs.write_bytes(
+        f"{landing}/_staging/{batch['batch_id']}/_batch.json", json.dumps(batch).encode()
+    )
+
+    run, values = run_dag(area)
+    assert run.state == "failed"
+    assert values["_states"]["run_summary"] == "failed"
+    assert values["_states"]["drop_temporary_tables"] == "success"
+    (failure,) = values["run_summary"]["failed_batches"]
+    assert "Parquet has 30 rows, the Avro files hold 31 records" in failure["error"]
+    assert hdfs.exists(batch["files"][0]["staged"]), "the source left staging"
+    assert not hdfs.exists(f"{landing}/_archive")
+    tables = {r[0] for r in AvroIngestHiveHook().query(f"SHOW TABLES IN `{area['database']}`")}
+    assert not {t for t in tables if t.startswith("tmp_avro_")}
