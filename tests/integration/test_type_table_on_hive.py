@@ -22,6 +22,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import struct
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -48,7 +49,7 @@ from avro_ingest.type_map import HIVE_SESSION_SETTINGS, TYPE_TABLE
 
 pytestmark = pytest.mark.integration
 
-NAMENODE = "hdfs://localhost:8020"
+NAMENODE = f"hdfs://localhost:{os.environ.get('AVRO_INGEST_NAMENODE_RPC_PORT', '8020')}"
 DATABASE = "default"
 PARTITION = {"ingest_date": "2026-11-24"}
 ROWS = 6
