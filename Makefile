@@ -18,13 +18,19 @@ help:
 deps:
 	@stack/install-system-deps.sh
 
-# Re-installs when a pin changes. pip keeps downloaded and built wheels in its cache
-# (~/.cache/pip), so a second install on the same machine downloads nothing.
+CACHE ?= $(or $(AVRO_INGEST_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/avro-ingest)
+WHEELS := $(CACHE)/wheels
+
+# Re-installs when a pin changes. Every pinned package is kept as a wheel (downloaded, or
+# built once, like gssapi) in the user's cache, so a second install downloads nothing.
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	@stack/install-system-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@mkdir -p $(WHEELS)
+	@$(PY) -m pip wheel --quiet --no-index --find-links $(WHEELS) -w $(WHEELS) \
+		-r requirements-dev.txt 2>/dev/null \
+	|| $(PY) -m pip wheel --quiet --find-links $(WHEELS) -w $(WHEELS) -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-index --find-links $(WHEELS) -r requirements-dev.txt
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -55,7 +61,7 @@ demo: venv stack-up
 	@$(PY) bin/demo.py
 
 bench: venv stack-up
-	@$(PY) bench/run.py $(BENCH_ARGS)
+	@$(PY) bench/e2e/run.py $(BENCH_ARGS)
 
 clean-state: stack-down
 	rm -rf stack/.state
