@@ -38,29 +38,12 @@ WORK.mkdir(parents=True, exist_ok=True)
 sys.path.insert(0, str(REPO / "plugins"))
 sys.path.insert(0, str(HERE))
 
-os.environ.setdefault("AIRFLOW_HOME", str(WORK / "airflow-home"))
-os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+sys.path.insert(0, str(REPO))
+from stack.airflow_env import configure  # noqa: E402
+
+configure(WORK / "airflow-home")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
-os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
-os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO / "plugins"))
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
-os.environ.setdefault(
-    "AIRFLOW_CONN_WEBHDFS_DEFAULT",
-    json.dumps({"conn_type": "webhdfs", "host": "localhost", "port": 9870, "login": "hive"}),
-)
-os.environ.setdefault(
-    "AIRFLOW_CONN_HIVESERVER2_DEFAULT",
-    json.dumps(
-        {
-            "conn_type": "hiveserver2",
-            "host": "localhost",
-            "port": 10000,
-            "login": "hive",
-            "schema": "default",
-            "extra": {"auth_mechanism": "NOSASL"},
-        }
-    ),
-)
 os.environ.pop("AVRO_INGEST_IMPALA_CONN_ID", None)  # Impala is left out of every contender
 
 import psutil  # noqa: E402
