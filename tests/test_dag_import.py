@@ -55,3 +55,17 @@ def test_params_form_has_the_manual_trigger_fields(airflow_db: None) -> None:
         "max_bytes_per_batch",
         "dry_run",
     } <= set(dag.params.keys())
+
+
+def test_it_runs_on_a_schedule_or_an_asset_event(airflow_db: None) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).get_dag("avro_ingest")
+    assert dag is not None
+    timetable = dag.timetable
+    assert type(timetable).__name__ == "AssetOrTimeSchedule"
+    assert timetable.timetable.expression == "0 * * * *"
+    assert timetable.asset_condition.uri == "hdfs://localhost:8020/data/landing"
+    assert dag.max_active_runs == 1
+    load = dag.get_task("load_table")
+    assert [o.name for o in load.outlets] == ["avro-ingest-tables"]
