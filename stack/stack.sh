@@ -201,6 +201,8 @@ hiveserver2_ready() {
   "$PYTHON" "$STACK_DIR/hs2_ping.py" --port "$HIVESERVER2_PORT" --auth "$HIVE_AUTH" >/dev/null 2>&1
 }
 
+stack_ready() { namenode_ready && hiveserver2_ready; }
+
 wait_until() {
   local what=$1 check=$2 started=$SECONDS
   shift 2
@@ -235,7 +237,10 @@ cmd_up() {
   nn_pid=$(live_pid namenode "$NAMENODE_CLASS") || true
   dn_pid=$(live_pid datanode "$DATANODE_CLASS") || true
   hs2_pid=$(live_pid hiveserver2 "$HIVESERVER2_CLASS") || true
-  if [ -n "$nn_pid" ] && [ -n "$dn_pid" ] && [ -n "$hs2_pid" ] && namenode_ready && hiveserver2_ready; then
+  if [ -n "$nn_pid" ] && [ -n "$dn_pid" ] && [ -n "$hs2_pid" ]; then
+    # All three run: start nothing; a busy HiveServer2 may take a moment to answer.
+    wait_until "the running stack" stack_ready "namenode:$NAMENODE_CLASS" \
+      "datanode:$DATANODE_CLASS" "hiveserver2:$HIVESERVER2_CLASS" > /dev/null
     say "already up (NameNode $nn_pid, DataNode $dn_pid, HiveServer2 $hs2_pid): nothing to do"
     return 0
   fi
