@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from avro_ingest.files import FileEntry
+from avro_ingest.layout import staging_root
 
 __all__ = ["SUCCESS_MARKER", "Detection", "count_complete", "detect", "is_candidate_name"]
 
@@ -100,7 +101,7 @@ def count_complete(
     quarantine, and batches an earlier run left in staging."""
     found = 0
     for landing in landing_paths:
-        found += len(fs.list_folders(f"{landing}/_staging"))
+        found += len(fs.list_folders(staging_root(landing)))
         detection = detect(
             fs.list_files(landing, recursive=recursive),
             now_ms=now_ms,

@@ -32,7 +32,13 @@ from avro_ingest.convert import (
 )
 from avro_ingest.detect import detect
 from avro_ingest.inspect_files import Rejection, inspect_files
-from avro_ingest.layout import archive_folder, manifest_path, schema_file, temp_table_name
+from avro_ingest.layout import (
+    archive_folder,
+    manifest_path,
+    schema_file,
+    staging_folder,
+    temp_table_name,
+)
 from avro_ingest.plan import render_drop_table
 from avro_ingest.ports import FileSystem, SqlRunner, StatementFailed
 from avro_ingest.verify import VerificationFailed, count_partition_rows, verify_counts
@@ -159,68 +165,40 @@ def _undecodable_files(fs: FileSystem, batch: BatchPlan) -> list[tuple[str, str]
     return bad
 
 
-def _quarantine_staged(
-    fs: FileSystem, batch: BatchPlan, bad: list[tuple[str, str]], run_id: str, step: str
-) -> tuple[BatchPlan, list[dict[str, Any]]]:
-    day = _utc_now().date().isoformat()
-    staged_of = {f.source: f.staged for f in batch.files}
-    moved = []
-    for source, message in bad:
-        record = QuarantineRecord(
-            source=staged_of[source],
-            error_class="UndecodableFile",
-            reason="undecodable",
-            message=f"{source}: {message}",
-            step=step,
-            time=_utc_now().isoformat(),
-            run_id=run_id,
-        )
-        target = quarantine(fs, batch.landing, day, record)
-        moved.append(
-            {
-                "path": source,
-                "reason": "undecodable",
-                "message": record.message,
-                "error_class": record.error_class,
-                "step": step,
-                "quarantined_to": target,
-            }
-        )
-    remaining = batch.without({source for source, _ in bad})
-    fs.write_bytes(
-        manifest_path(batch.landing, batch.batch_id),
-        json.dumps(remaining.to_dict(), indent=1).encode(),
-    )
-    return remaining, moved
-
-
-def _quarantine_whole_batch(
-    fs: FileSystem, batch: BatchPlan, reason: str, message: str, run_id: str
+def _quarantine_from_staging(
+    fs: FileSystem,
+    batch: BatchPlan,
+    messages: dict[str, str],
+    *,
+    error_class: str,
+    reason: str,
+    run_id: str,
 ) -> list[dict[str, Any]]:
+    """Set aside staged files of a batch (source path -> why), after Hive met them."""
     day = _utc_now().date().isoformat()
     moved = []
     for staged in batch.files:
+        if staged.source not in messages:
+            continue
         record = QuarantineRecord(
             source=staged.staged,
-            error_class="SchemaConflict",
+            error_class=error_class,
             reason=reason,
-            message=f"{staged.source}: {message}",
+            message=f"{staged.source}: {messages[staged.source]}",
             step="convert",
             time=_utc_now().isoformat(),
             run_id=run_id,
         )
-        target = quarantine(fs, batch.landing, day, record)
         moved.append(
             {
                 "path": staged.source,
                 "reason": reason,
                 "message": record.message,
-                "error_class": record.error_class,
+                "error_class": error_class,
                 "step": "convert",
-                "quarantined_to": target,
+                "quarantined_to": quarantine(fs, batch.landing, day, record),
             }
         )
-    fs.delete(batch.folder, recursive=True)
     return moved
 
 
@@ -247,8 +225,16 @@ def load_table(
             result = _convert_with_culprits(fs, hive, batch, config, run_id, quarantined, steps)
         except SchemaConflict as conflict:
             quarantined.extend(
-                _quarantine_whole_batch(fs, batch, SchemaConflict.reason, str(conflict), run_id)
+                _quarantine_from_staging(
+                    fs,
+                    batch,
+                    {f.source: str(conflict) for f in batch.files},
+                    error_class="SchemaConflict",
+                    reason=SchemaConflict.reason,
+                    run_id=run_id,
+                )
             )
+            fs.delete(batch.folder, recursive=True)
             continue
         except (StatementFailed, VerificationFailed) as error:
             log.error("batch %s failed: %s", batch.batch_id, error)
@@ -297,9 +283,23 @@ def _convert_with_culprits(
             failure,
             len(bad),
         )
-        batch, moved = _quarantine_staged(fs, batch, bad, run_id, "convert")
-        quarantined.extend(moved)
-        if not batch.files:
+        quarantined.extend(
+            _quarantine_from_staging(
+                fs,
+                batch,
+                dict(bad),
+                error_class="UndecodableFile",
+                reason="undecodable",
+                run_id=run_id,
+            )
+        )
+        batch = batch.without({source for source, _ in bad})
+        if batch.files:
+            fs.write_bytes(
+                manifest_path(batch.landing, batch.batch_id),
+                json.dumps(batch.to_dict(), indent=1).encode(),
+            )
+        else:
             fs.delete(batch.folder, recursive=True)
             return None
         result = convert_batch(
@@ -332,7 +332,7 @@ def archive(
             if result["dry_run"] or result["rows_verified"] is None:
                 continue
             landing = landing_of[result["batch_id"]]
-            source = f"{landing}/_staging/{result['batch_id']}"
+            source = staging_folder(landing, result["batch_id"])
             target = archive_folder(landing, day, result["batch_id"])
             fs.makedirs(target.rsplit("/", 1)[0])
             if fs.rename(source, target):

@@ -318,3 +318,40 @@ def test_a_count_mismatch_fails_the_batch_and_keeps_its_sources(area: dict[str, 
     assert not hdfs.exists(f"{landing}/_archive")
     tables = {r[0] for r in AvroIngestHiveHook().query(f"SHOW TABLES IN `{area['database']}`")}
     assert not {t for t in tables if t.startswith("tmp_avro_")}
+
+
+def test_a_file_hive_cannot_decode_and_a_conflicting_schema_are_set_aside(
+    area: dict[str, Any],
+) -> None:
+    """Our checks read headers and block framing only; a value Avro cannot decode is found when
+    Hive fails, and that file alone is set aside. A schema that changes a column's type is a
+    conflict for its whole batch. The other files load."""
+    landing = area["landing_path"]
+    hdfs = AvroIngestHdfsHook()
+    notes = {
+        "type": "record",
+        "name": "Note",
+        "fields": [{"name": "text", "type": ["null", "string"]}],
+    }
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, notes, [{"text": None}] * 50, codec="null")
+    data = bytearray(buffer.getvalue())
+    # Fifty records of one byte each (union branch 0); make the tenth say branch 5.
+    body = data.index(bytes(50))
+    data[body + 9] = 0x0A
+    hdfs.write_bytes(f"{landing}/a/notes-bad.avro", bytes(data))
+    write_avro(f"{landing}/a/notes-good.avro", notes, [{"text": f"n{i}"} for i in range(7)])
+    # Same table (record name Note), but `text` becomes a long.
+    other = {"type": "record", "name": "Note", "fields": [{"name": "text", "type": "long"}]}
+    write_avro(f"{landing}/b/notes-long.avro", other, [{"text": 1}])
+
+    run, values = run_dag(area)
+    assert run.state == "success", values["_states"]
+    reasons = {
+        q["path"].rsplit("/", 1)[-1]: q["reason"] for q in values["run_summary"]["quarantined"]
+    }
+    assert reasons == {"notes-bad.avro": "undecodable", "notes-long.avro": "schema_conflict"}
+    assert table_rows(area["database"], "note") == 7
+    after = files_under(landing)
+    assert not [p for p in after if "/_staging/" in p and p.endswith(".avro")]
+    assert len([p for p in after if "/_quarantine/" in p and p.endswith(".reason.json")]) == 2
