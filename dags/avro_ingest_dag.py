@@ -76,6 +76,13 @@ with DAG(
         ),
         "max_files_per_batch": Param(5000, type="integer", minimum=1),
         "max_bytes_per_batch": Param(20 * 1024**3, type="integer", minimum=1),
+        "parallel_loads": Param(
+            2,
+            type="integer",
+            minimum=1,
+            maximum=16,
+            description="batches of one table converted at once, each in its own Hive session",
+        ),
         "quiet_period_seconds": Param(60, type="integer", minimum=0),
         "require_success_marker": Param(False, type="boolean"),
         "wait_seconds": Param(

@@ -98,23 +98,60 @@ def group_into_batches(
     ingest_date: str,
     max_files: int,
     max_bytes: int,
+    parts: int = 1,
+    min_part_bytes: int = 0,
 ) -> list[BatchPlan]:
+    """Batches of files sharing landing folder, table and schema, within the limits. A group
+    that fits in fewer than `parts` batches is split into up to `parts` batches of about equal
+    bytes, each of at least `min_part_bytes`, so that they can load side by side."""
     groups: dict[tuple[str, str, str], list[FileInfo]] = defaultdict(list)
     for info in sorted(infos, key=lambda i: i.entry.path):
         groups[(info.landing, info.table, info.fingerprint)].append(info)
     batches: list[BatchPlan] = []
     for (landing, table, fp), members in sorted(groups.items()):
-        chunk: list[FileInfo] = []
-        chunk_bytes = 0
-        for info in members:
-            if chunk and (len(chunk) >= max_files or chunk_bytes + info.entry.size > max_bytes):
-                batches.append(_batch(landing, database, table, fp, ingest_date, chunk))
-                chunk, chunk_bytes = [], 0
-            chunk.append(info)
-            chunk_bytes += info.entry.size
-        if chunk:
-            batches.append(_batch(landing, database, table, fp, ingest_date, chunk))
+        chunks = _split_by_limits(members, max_files, max_bytes)
+        total = sum(i.entry.size for i in members)
+        wanted = min(parts, len(members), total // max(1, min_part_bytes))
+        if len(chunks) < wanted:
+            even = _split_evenly(members, wanted)
+            if all(len(c) <= max_files and sum(i.entry.size for i in c) <= max_bytes for c in even):
+                chunks = even
+        batches.extend(_batch(landing, database, table, fp, ingest_date, c) for c in chunks)
     return batches
+
+
+def _split_by_limits(
+    members: Sequence[FileInfo], max_files: int, max_bytes: int
+) -> list[list[FileInfo]]:
+    chunks: list[list[FileInfo]] = [[]]
+    chunk_bytes = 0
+    for info in members:
+        if chunks[-1] and (
+            len(chunks[-1]) >= max_files or chunk_bytes + info.entry.size > max_bytes
+        ):
+            chunks.append([])
+            chunk_bytes = 0
+        chunks[-1].append(info)
+        chunk_bytes += info.entry.size
+    return chunks
+
+
+def _split_evenly(members: Sequence[FileInfo], parts: int) -> list[list[FileInfo]]:
+    """`parts` runs of consecutive files of about equal bytes, none empty."""
+    total = sum(i.entry.size for i in members)
+    chunks: list[list[FileInfo]] = [[] for _ in range(parts)]
+    running = 0
+    for position, info in enumerate(members):
+        left = len(members) - position
+        # The part in whose share the file's middle byte falls.
+        index = min(parts - 1, (2 * running + info.entry.size) * parts // max(1, 2 * total))
+        # Leave at least one file for each part still empty.
+        index = max(index, parts - left)
+        while index > 0 and not chunks[index - 1]:
+            index -= 1
+        chunks[index].append(info)
+        running += info.entry.size
+    return chunks
 
 
 def _batch(

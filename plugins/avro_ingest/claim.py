@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from avro_ingest.batch import BatchPlan
+from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.layout import MANIFEST, manifest_path, quarantine_folder, staging_root
 from avro_ingest.ports import FileSystem
 
@@ -56,16 +57,24 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
     return target
 
 
-def claim_batch(fs: FileSystem, batch: BatchPlan) -> BatchPlan:
+def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
+    if not fs.rename(staged.source, staged.staged):
+        return False
+    if staged.sidecar:
+        # Beside its file, hidden from Hive's reader by the leading "_".
+        folder, name = staged.staged.rsplit("/", 1)
+        fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
+    return True
+
+
+def claim_batch(fs: FileSystem, batch: BatchPlan, *, threads: int = 1) -> BatchPlan:
     """Rename the batch's files into its staging folder and write its manifest. Files that
-    another run claimed first are dropped from the batch."""
+    another run claimed first are dropped from the batch. Renames are independent and
+    latency-bound, so `threads` of them run at once."""
     fs.makedirs(batch.folder)
-    lost = {f.source for f in batch.files if not fs.rename(f.source, f.staged)}
-    for staged in batch.files:
-        if staged.sidecar and staged.source not in lost:
-            # Beside its file, hidden from Hive's reader by the leading "_".
-            folder, name = staged.staged.rsplit("/", 1)
-            fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
+    lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
     for source in sorted(lost):
         log.info(
             "%s was claimed by another run; leaving it out of batch %s", source, batch.batch_id

@@ -33,7 +33,14 @@ class IngestConfig:
     dry_run: bool = False
     # The Impala version readers use: columns it cannot read are reported at plan time.
     impala_version: str = "4.4"
+    # Parallel WebHDFS requests when reading headers and claiming files (latency-bound).
     header_read_threads: int = 8
+    # Batches of one table load this many at a time, each in its own HiveServer2 session and
+    # partition: Hive in local mode converts on one core per statement. A table's files are
+    # split into that many batches when each part would hold at least
+    # min_parallel_batch_bytes; below that, the extra Hive job costs more than it saves.
+    parallel_loads: int = 2
+    min_parallel_batch_bytes: int = 16 * 1024**2
     # Target size of the Parquet files a batch writes (Hive's merge step).
     parquet_file_size_bytes: int = 256 * 1024**2
     extra: dict[str, Any] = field(default_factory=dict)
@@ -58,6 +65,8 @@ class IngestConfig:
             )
         if self.max_files_per_batch < 1 or self.max_bytes_per_batch < 1:
             raise ValueError("batch limits must be positive")
+        if self.parallel_loads < 1 or self.header_read_threads < 1:
+            raise ValueError("parallel_loads and header_read_threads must be at least 1")
 
     @property
     def impala_version_tuple(self) -> tuple[int, int]:
@@ -93,6 +102,7 @@ PARAM_FIELDS = (
     "max_bytes_per_batch",
     "dry_run",
     "impala_version",
+    "parallel_loads",
 )
 
 

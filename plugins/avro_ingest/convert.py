@@ -31,11 +31,16 @@ from avro_ingest.type_map import HIVE_SESSION_SETTINGS
 
 __all__ = [
     "ConversionResult",
+    "PreparedTable",
     "SchemaConflict",
     "TableState",
     "conversion_settings",
     "conversion_statements",
+    "convert_batch",
+    "load_statements",
+    "prepare_table",
     "reconcile",
+    "table_statements",
     "target_location",
 ]
 
@@ -170,6 +175,32 @@ def parse_describe(rows: Sequence[tuple[Any, ...]]) -> TableState:
     return TableState(tuple(c for c in listed if c[0] not in partition_names))
 
 
+def table_statements(
+    batch: BatchPlan, plan: TablePlan, *, existing: TableState | None, target_root: str
+) -> tuple[list[str], list[str]]:
+    """What the target table needs before the batch loads (created, or columns added), and the
+    names of the columns added."""
+    added = reconcile(plan, existing)
+    if existing is None:
+        location = target_location(target_root, batch.database, batch.table)
+        return [render_create_parquet_table(plan, batch.database, batch.table, location)], added
+    if added:
+        return [render_add_columns(plan, batch.database, batch.table, added)], added
+    return [], added
+
+
+def load_statements(batch: BatchPlan, plan: TablePlan, *, schema_url: str) -> list[str]:
+    """The temporary table over the batch's staging folder and the one INSERT of its partition."""
+    temp = temp_table_name(batch.batch_id)
+    return [
+        render_drop_table(batch.database, temp),
+        render_create_avro_temp_table(batch.database, temp, batch.folder, schema_url),
+        render_insert_overwrite_partition(
+            plan, batch.database, batch.table, batch.partition, batch.database, temp
+        ),
+    ]
+
+
 def conversion_statements(
     batch: BatchPlan,
     plan: TablePlan,
@@ -178,30 +209,9 @@ def conversion_statements(
     target_root: str,
     schema_url: str,
 ) -> tuple[list[str], list[str]]:
-    """The statements that load one batch, and the columns they add to the table."""
-    temp = temp_table_name(batch.batch_id)
-    added = reconcile(plan, existing)
-    statements = [
-        render_drop_table(batch.database, temp),
-        render_create_avro_temp_table(batch.database, temp, batch.folder, schema_url),
-    ]
-    if existing is None:
-        statements.append(
-            render_create_parquet_table(
-                plan,
-                batch.database,
-                batch.table,
-                target_location(target_root, batch.database, batch.table),
-            )
-        )
-    elif added:
-        statements.append(render_add_columns(plan, batch.database, batch.table, added))
-    statements.append(
-        render_insert_overwrite_partition(
-            plan, batch.database, batch.table, batch.partition, batch.database, temp
-        )
-    )
-    return statements, added
+    """Every statement that loads one batch on its own, and the columns they add."""
+    ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+    return [*ddl, *load_statements(batch, plan, schema_url=schema_url)], added
 
 
 def plan_for(batch: BatchPlan) -> TablePlan:
@@ -218,45 +228,62 @@ def table_state(hive: SqlRunner, database: str, table: str) -> TableState | None
     return parse_describe(hive.query(render_describe_table(database, table)))
 
 
+@dataclass(frozen=True)
+class PreparedTable:
+    """The target table made ready for batches of one schema: what was found, what was run."""
+
+    new_table: bool
+    added_columns: tuple[str, ...]
+    statements: tuple[str, ...]
+
+
+def prepare_table(
+    hive: SqlRunner, batch: BatchPlan, *, target_root: str, dry_run: bool = False
+) -> PreparedTable:
+    """Create the database and the target table, or add the batch's new columns to it. Run
+    once before loading batches of one schema, so that their INSERTs can run side by side.
+    Raises SchemaConflict when the table cannot take the batch's columns."""
+    plan = plan_for(batch)
+    if dry_run:
+        ddl, _ = table_statements(batch, plan, existing=None, target_root=target_root)
+        return PreparedTable(True, (), (render_create_database(batch.database), *ddl))
+    hive.run_statements([render_create_database(batch.database)])
+    existing = table_state(hive, batch.database, batch.table)
+    ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+    if ddl:
+        hive.run_statements(ddl)
+    return PreparedTable(existing is None, tuple(added), tuple(ddl))
+
+
 def convert_batch(
     hive: SqlRunner,
     batch: BatchPlan,
+    table: PreparedTable,
     *,
-    target_root: str,
     parquet_file_size_bytes: int,
     dry_run: bool = False,
 ) -> ConversionResult:
-    """Load one batch (its schema file must be on HDFS at layout.schema_file). The caller
-    verifies the row count afterwards (verify.py)."""
+    """Load one batch into its own partition of a prepared table (the schema file must be on
+    HDFS at layout.schema_file), in one session. The caller verifies the row count (verify.py).
+    `table` tells whether this batch is the one that created or evolved the table."""
     plan = plan_for(batch)
+    statements = load_statements(batch, plan, schema_url=schema_file(batch.landing, batch.batch_id))
     result = ConversionResult(
         batch_id=batch.batch_id,
         database=batch.database,
         table=batch.table,
         partition=batch.partition,
-        new_table=True,
-        added_columns=[],
+        new_table=table.new_table,
+        added_columns=list(table.added_columns),
         files=len(batch.files),
         bytes=batch.size,
         records_expected=batch.records,
+        statements=[*table.statements, *statements],
         dry_run=dry_run,
     )
-    schema_url = schema_file(batch.landing, batch.batch_id)
     if dry_run:
-        statements, _ = conversion_statements(
-            batch, plan, existing=None, target_root=target_root, schema_url=schema_url
-        )
-        result.statements = [render_create_database(batch.database), *statements]
         return result
     started = time.monotonic()
-    hive.run_statements([render_create_database(batch.database)])
-    existing = table_state(hive, batch.database, batch.table)
-    statements, added = conversion_statements(
-        batch, plan, existing=existing, target_root=target_root, schema_url=schema_url
-    )
-    result.new_table = existing is None
-    result.added_columns = added
-    result.statements = statements
     hive.run_statements(statements, settings=conversion_settings(parquet_file_size_bytes))
     result.hive_seconds = time.monotonic() - started
     log.info(

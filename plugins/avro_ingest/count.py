@@ -19,6 +19,8 @@ a copy still in progress or a broken transfer, and its rows would otherwise vani
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Protocol
 
 from fastavro.schema import fingerprint as _fastavro_fingerprint
@@ -158,10 +160,37 @@ def _count(stream: BinaryStream, header: AvroHeader, position: int, chunk_size: 
     return total
 
 
+# Parsing Canonical Form drops logical types, yet they decide how the bytes read: decimal(12,2)
+# and decimal(12,4) on bytes, or timestamp-millis and -micros on long, share a canonical form.
+_LOGICAL_ATTRIBUTES = ("logicalType", "precision", "scale")
+
+
+def _logical_annotations(schema: Any, path: str, found: list[list[Any]]) -> None:
+    if isinstance(schema, dict):
+        if "logicalType" in schema:
+            found.append([path, *(schema.get(key) for key in _LOGICAL_ATTRIBUTES)])
+        for key in ("type", "items", "values"):
+            if key in schema:
+                _logical_annotations(schema[key], f"{path}/{key}", found)
+        for field_ in schema.get("fields", ()) if isinstance(schema.get("fields"), list) else ():
+            if isinstance(field_, dict):
+                _logical_annotations(field_.get("type"), f"{path}/{field_.get('name')}", found)
+    elif isinstance(schema, list):
+        for position, branch in enumerate(schema):
+            _logical_annotations(branch, f"{path}/{position}", found)
+
+
 def fingerprint(schema: dict[str, Any] | list[Any] | str) -> str:
-    """SHA-256 (hex) of the schema's Parsing Canonical Form: equal for equivalent schemas."""
+    """SHA-256 (hex) identifying a schema for batching: its Parsing Canonical Form plus its
+    logical types (with precision and scale), so files share a batch only when Hive reads
+    them alike. Docs, aliases, defaults and key order do not matter."""
     try:
         canonical = to_parsing_canonical_form(schema)
     except Exception as exc:
         raise InvalidSchema(f"no canonical form: {type(exc).__name__}: {exc}") from exc
-    return str(_fastavro_fingerprint(canonical, "SHA-256"))
+    annotations: list[list[Any]] = []
+    _logical_annotations(schema, "", annotations)
+    if not annotations:
+        return str(_fastavro_fingerprint(canonical, "SHA-256"))
+    text = canonical + json.dumps(annotations, separators=(",", ":"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()

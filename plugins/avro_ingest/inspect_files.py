@@ -8,6 +8,7 @@ and message; transient and configuration errors propagate (retry the task / fix 
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -20,7 +21,13 @@ from avro_ingest.files import FileEntry
 from avro_ingest.naming import to_table_name
 from avro_ingest.plan import build_plan
 from avro_ingest.ports import FileSystem
-from avro_ingest.read_schema import Schema, parse_schema_json, read_header
+from avro_ingest.read_schema import (
+    AvroHeader,
+    BytesRangeReader,
+    Schema,
+    parse_schema_json,
+    read_header,
+)
 from avro_ingest.sidecar import choose_schema
 
 __all__ = ["FileInfo", "Rejection", "inspect_files", "table_for"]
@@ -76,6 +83,20 @@ def table_for(rule: str, prefix: str, landing: str, path: str, schema: Schema) -
     )
 
 
+# Files up to this size are fetched in one request: counting their records needs every block
+# header anyway, and a WebHDFS OPEN costs two HTTP round trips whatever its length.
+WHOLE_FILE_READ_BYTES = 1024 * 1024
+
+
+def _header_and_count(fs: FileSystem, entry: FileEntry) -> tuple[AvroHeader, int | None]:
+    """The header, and the record count when the whole file was read for it."""
+    if entry.size > WHOLE_FILE_READ_BYTES:
+        return read_header(fs.range_reader(entry.path), path=entry.path), None
+    data = fs.read_range(entry.path, 0, entry.size)
+    header = read_header(BytesRangeReader(data), path=entry.path)
+    return header, count_records(io.BytesIO(data), header, entry.path)
+
+
 def _inspect_one(
     fs: FileSystem,
     entry: FileEntry,
@@ -83,10 +104,11 @@ def _inspect_one(
     sidecar: FileEntry | None,
     table_rule: str,
     table_prefix: str,
+    planned: set[str],
 ) -> FileInfo | Rejection:
     step = "read_schema"
     try:
-        header = read_header(fs.range_reader(entry.path), path=entry.path)
+        header, records = _header_and_count(fs, entry)
         schema: Schema = header.schema
         source = "header"
         if sidecar is not None:
@@ -97,16 +119,20 @@ def _inspect_one(
             source = "sidecar"
         # Byte-level problems first: a broken file must be sent again whatever its schema.
         step = "count"
-        with fs.open_stream(entry.path) as stream:
-            records = count_records(stream, header, entry.path)
+        if records is None:
+            with fs.open_stream(entry.path) as stream:
+                records = count_records(stream, header, entry.path)
         step = "plan"
-        build_plan(schema, entry.path)
+        schema_id = fingerprint(schema)
+        if schema_id not in planned:  # most files of a landing folder share a schema
+            build_plan(schema, entry.path)
+            planned.add(schema_id)
         return FileInfo(
             entry=entry,
             landing=landing,
             table=table_for(table_rule, table_prefix, landing, entry.path, schema),
             schema=schema,
-            fingerprint=fingerprint(schema),
+            fingerprint=schema_id,
             records=records,
             codec=header.codec,
             header_bytes_read=header.bytes_read,
@@ -138,10 +164,13 @@ def inspect_files(
     """Inspect (landing, file, sidecar) triples in parallel: header reads are latency-bound.
     Returns the good files, the rejected ones, and the seconds it took."""
     started = time.monotonic()
+    planned: set[str] = set()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         results = list(
             pool.map(
-                lambda item: _inspect_one(fs, item[1], item[0], item[2], table_rule, table_prefix),
+                lambda item: _inspect_one(
+                    fs, item[1], item[0], item[2], table_rule, table_prefix, planned
+                ),
                 files,
             )
         )

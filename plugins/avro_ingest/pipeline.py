@@ -16,6 +16,9 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import fastavro
@@ -25,9 +28,11 @@ from avro_ingest.claim import QuarantineRecord, claim_batch, quarantine, recover
 from avro_ingest.config import IngestConfig
 from avro_ingest.convert import (
     ConversionResult,
+    PreparedTable,
     SchemaConflict,
     convert_batch,
     plan_for,
+    prepare_table,
     schema_json,
 )
 from avro_ingest.detect import detect
@@ -109,6 +114,8 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
         ingest_date=day,
         max_files=config.max_files_per_batch,
         max_bytes=config.max_bytes_per_batch,
+        parts=config.parallel_loads,
+        min_part_bytes=config.min_parallel_batch_bytes,
     )
 
     started = time.monotonic()
@@ -126,7 +133,7 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
         if claimed:
             log.info("resuming %d batch(es) left in staging by an earlier run", len(claimed))
         for batch in batches:
-            got = claim_batch(fs, batch)
+            got = claim_batch(fs, batch, threads=config.header_read_threads)
             if got.files:
                 claimed.append(got)
     steps["claim"] = time.monotonic() - started
@@ -202,6 +209,26 @@ def _quarantine_from_staging(
     return moved
 
 
+@dataclass
+class _BatchOutcome:
+    result: ConversionResult | None = None
+    failed: dict[str, Any] | None = None
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    verify_seconds: float = 0.0
+
+
+def _schema_runs(batches: Sequence[BatchPlan]) -> list[list[BatchPlan]]:
+    """Consecutive batches with the same schema: each run needs the table prepared once, then
+    its batches can load side by side."""
+    runs: list[list[BatchPlan]] = []
+    for batch in batches:
+        if runs and runs[-1][0].fingerprint == batch.fingerprint:
+            runs[-1].append(batch)
+        else:
+            runs.append([batch])
+    return runs
+
+
 def load_table(
     fs: FileSystem,
     hive: SqlRunner,
@@ -210,81 +237,104 @@ def load_table(
     *,
     run_id: str,
 ) -> dict[str, Any]:
-    """Convert and verify every batch of one target table, one after the other (one writer
-    per table). A failing batch is reported and leaves its files in staging; the others go
-    on. Raises only for transient errors (the task retries)."""
-    results: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    quarantined: list[dict[str, Any]] = []
-    steps = {"convert": 0.0, "verify": 0.0}
-    for data in table_group["batches"]:
-        batch = BatchPlan.from_dict(data)
-        if not config.dry_run:
-            fs.write_bytes(schema_file(batch.landing, batch.batch_id), schema_json(batch))
-        try:
-            result = _convert_with_culprits(fs, hive, batch, config, run_id, quarantined, steps)
-        except SchemaConflict as conflict:
-            quarantined.extend(
-                _quarantine_from_staging(
-                    fs,
-                    batch,
-                    {f.source: str(conflict) for f in batch.files},
-                    error_class="SchemaConflict",
-                    reason=SchemaConflict.reason,
-                    run_id=run_id,
+    """Convert and verify every batch of one target table. The table is created or evolved
+    once per schema, then that schema's batches load `config.parallel_loads` at a time, each in
+    its own HiveServer2 session and partition. A failing batch is reported and leaves its
+    files in staging; the others go on. Raises only for transient errors (the task retries)."""
+    table = table_group["table"]
+    outcomes: list[_BatchOutcome] = []
+    started = time.monotonic()
+    batches = [BatchPlan.from_dict(data) for data in table_group["batches"]]
+    with ThreadPoolExecutor(max_workers=max(1, config.parallel_loads)) as pool:
+        for run in _schema_runs(batches):
+            try:
+                prepared = prepare_table(
+                    hive, run[0], target_root=config.target_root, dry_run=config.dry_run
+                )
+            except SchemaConflict as conflict:
+                outcomes.extend(
+                    _BatchOutcome(quarantined=_set_aside_conflict(fs, batch, conflict, run_id))
+                    for batch in run
+                )
+                continue
+            except StatementFailed as error:
+                outcomes.extend(_failed(batch, error) for batch in run)
+                continue
+            outcomes.extend(
+                pool.map(
+                    lambda batch, p=prepared: _load_batch(fs, hive, batch, p, config, run_id),
+                    run,
                 )
             )
-            fs.delete(batch.folder, recursive=True)
-            continue
-        except (StatementFailed, VerificationFailed) as error:
-            log.error("batch %s failed: %s", batch.batch_id, error)
-            failed.append(
-                {"batch_id": batch.batch_id, "table": table_group["table"], "error": str(error)}
-            )
-            continue
-        if result is not None:
-            results.append(result.to_dict())
     return {
-        "table": table_group["table"],
-        "results": results,
-        "failed": failed,
-        "quarantined": quarantined,
-        "step_seconds": steps,
+        "table": table,
+        "results": [o.result.to_dict() for o in outcomes if o.result is not None],
+        "failed": [o.failed for o in outcomes if o.failed is not None],
+        "quarantined": [moved for o in outcomes for moved in o.quarantined],
+        # Wall time of the table's loads; verification overlaps other batches' conversions.
+        "step_seconds": {
+            "convert": time.monotonic() - started,
+            "verify": sum(o.verify_seconds for o in outcomes),
+        },
     }
 
 
-def _convert_with_culprits(
+def _failed(batch: BatchPlan, error: Exception) -> _BatchOutcome:
+    log.error("batch %s failed: %s", batch.batch_id, error)
+    table = f"{batch.database}.{batch.table}"
+    return _BatchOutcome(failed={"batch_id": batch.batch_id, "table": table, "error": str(error)})
+
+
+def _set_aside_conflict(
+    fs: FileSystem, batch: BatchPlan, conflict: SchemaConflict, run_id: str
+) -> list[dict[str, Any]]:
+    moved = _quarantine_from_staging(
+        fs,
+        batch,
+        {f.source: str(conflict) for f in batch.files},
+        error_class="SchemaConflict",
+        reason=SchemaConflict.reason,
+        run_id=run_id,
+    )
+    fs.delete(batch.folder, recursive=True)
+    return moved
+
+
+def _load_batch(
     fs: FileSystem,
     hive: SqlRunner,
     batch: BatchPlan,
+    table: PreparedTable,
     config: IngestConfig,
     run_id: str,
-    quarantined: list[dict[str, Any]],
-    steps: dict[str, float],
-) -> ConversionResult | None:
-    started = time.monotonic()
+) -> _BatchOutcome:
+    """Convert one batch (setting aside files Hive cannot decode) and verify its rows."""
+    outcome = _BatchOutcome()
+    if not config.dry_run:
+        fs.write_bytes(schema_file(batch.landing, batch.batch_id), schema_json(batch))
     try:
-        result = convert_batch(
+        convert = partial(
+            convert_batch,
             hive,
-            batch,
-            target_root=config.target_root,
+            table=table,
             parquet_file_size_bytes=config.parquet_file_size_bytes,
             dry_run=config.dry_run,
         )
-    except StatementFailed as failure:
-        # Hive decodes every value; our checks read only headers and block framing. Find the
-        # files Avro cannot decode, set them aside, and load the rest once more.
-        bad = _undecodable_files(fs, batch)
-        if not bad:
-            raise
-        log.warning(
-            "Hive failed on batch %s (%s); quarantining %d undecodable file(s)",
-            batch.batch_id,
-            failure,
-            len(bad),
-        )
-        quarantined.extend(
-            _quarantine_from_staging(
+        try:
+            result = convert(batch)
+        except StatementFailed as failure:
+            # Hive decodes every value; our checks read only headers and block framing. Find
+            # the files Avro cannot decode, set them aside, and load the rest once more.
+            bad = _undecodable_files(fs, batch)
+            if not bad:
+                raise
+            log.warning(
+                "Hive failed on batch %s (%s); quarantining %d undecodable file(s)",
+                batch.batch_id,
+                failure,
+                len(bad),
+            )
+            outcome.quarantined = _quarantine_from_staging(
                 fs,
                 batch,
                 dict(bad),
@@ -292,31 +342,27 @@ def _convert_with_culprits(
                 reason="undecodable",
                 run_id=run_id,
             )
-        )
-        batch = batch.without({source for source, _ in bad})
-        if batch.files:
+            batch = batch.without({source for source, _ in bad})
+            if not batch.files:
+                fs.delete(batch.folder, recursive=True)
+                return outcome
             fs.write_bytes(
                 manifest_path(batch.landing, batch.batch_id),
                 json.dumps(batch.to_dict(), indent=1).encode(),
             )
-        else:
-            fs.delete(batch.folder, recursive=True)
-            return None
-        result = convert_batch(
-            hive,
-            batch,
-            target_root=config.target_root,
-            parquet_file_size_bytes=config.parquet_file_size_bytes,
-        )
-    steps["convert"] += time.monotonic() - started
-    if config.dry_run:
-        return result
-    started = time.monotonic()
-    result.rows_verified = verify_counts(
-        batch.batch_id, batch.records, count_partition_rows(hive, batch)
-    )
-    steps["verify"] += time.monotonic() - started
-    return result
+            result = convert(batch)
+        if not config.dry_run:
+            started = time.monotonic()
+            result.rows_verified = verify_counts(
+                batch.batch_id, batch.records, count_partition_rows(hive, batch)
+            )
+            outcome.verify_seconds = time.monotonic() - started
+    except (StatementFailed, VerificationFailed) as error:
+        failed = _failed(batch, error)
+        failed.quarantined = outcome.quarantined
+        return failed
+    outcome.result = result
+    return outcome
 
 
 def archive(

@@ -34,6 +34,48 @@ def test_limits_split_a_group() -> None:
     assert [len(b.files) for b in by_bytes] == [2, 2, 1]
 
 
+def test_a_big_group_splits_into_equal_parts_to_load_side_by_side() -> None:
+    infos = [info(f"/l/{i:02}.avro", size=s) for i, s in enumerate([5, 1, 1, 1, 1, 1, 5, 1])]
+    batches = group_into_batches(
+        infos, database="d", ingest_date="x", max_files=99, max_bytes=999, parts=2
+    )
+    assert [sum(f.size for f in b.files) for b in batches] == [8, 8]
+    # Every file once, in order, and each part gets its own batch id and staging folder.
+    assert [f.source for b in batches for f in b.files] == [i.entry.path for i in infos]
+    assert len({b.batch_id for b in batches}) == 2
+    three = group_into_batches(
+        infos, database="d", ingest_date="x", max_files=99, max_bytes=999, parts=3
+    )
+    assert [[f.size for f in b.files] for b in three] == [[5], [1, 1, 1, 1, 1], [5, 1]]
+
+
+def test_no_split_below_the_minimum_part_size_or_past_the_file_count() -> None:
+    infos = [info(f"/l/{i}.avro", size=10) for i in range(3)]
+
+    def sizes(parts: int, min_part_bytes: int) -> list[int]:
+        return [
+            len(b.files)
+            for b in group_into_batches(
+                infos,
+                database="d",
+                ingest_date="x",
+                max_files=99,
+                max_bytes=999,
+                parts=parts,
+                min_part_bytes=min_part_bytes,
+            )
+        ]
+
+    assert sizes(2, 16) == [3]  # halves of 15 bytes are under 16
+    assert sizes(2, 15) == [1, 2]
+    assert sizes(8, 1) == [1, 1, 1]  # never an empty batch
+    # Limits already give enough batches: they stand as they are.
+    by_limits = group_into_batches(
+        infos, database="d", ingest_date="x", max_files=1, max_bytes=999, parts=2
+    )
+    assert [len(b.files) for b in by_limits] == [1, 1, 1]
+
+
 def test_batch_id_is_deterministic_and_depends_on_every_file() -> None:
     files = [FileEntry("/l/a.avro", 10, 1), FileEntry("/l/b.avro", 20, 2)]
     assert batch_id_for("t", "fp", files) == batch_id_for("t", "fp", list(reversed(files)))

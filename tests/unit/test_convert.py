@@ -71,7 +71,9 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
     new, _ = conversion_statements(
         batch(files=3), plan_for(batch()), existing=None, target_root="/wh", schema_url="/s.avsc"
     )
-    assert [s.split()[0] for s in new] == ["DROP", "CREATE", "CREATE", "INSERT"]
+    # The table first (run once per schema), then the batch's own temporary table and INSERT.
+    assert [s.split()[0] for s in new] == ["CREATE", "DROP", "CREATE", "INSERT"]
+    assert new[0].startswith("CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`click` (")
     assert "PARTITION (`ingest_date`='2026-11-26', `batch_id`='b0123456789abcde')" in new[-1]
     existing, added = conversion_statements(
         batch(EVOLVED),
@@ -81,7 +83,7 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
         schema_url="/s.avsc",
     )
     assert added == ["ref"]
-    assert existing[2] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING) CASCADE"
+    assert existing[0] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING) CASCADE"
     assert sum(s.startswith("INSERT") for s in existing) == 1
 
 

@@ -147,3 +147,34 @@ def test_fingerprint_is_canonical():
     assert fingerprint("int") == "3f2b87a9fe7cc9b13835598c3981cd45e3e355309e5090aa0933d7becb6fba45"
     with pytest.raises(InvalidSchema):
         fingerprint({"type": "nosuch"})
+
+
+def _one_field(field_type: object) -> dict[str, object]:
+    return {"type": "record", "name": "R", "fields": [{"name": "a", "type": field_type}]}
+
+
+def test_fingerprint_tells_logical_types_apart():
+    """Files whose bytes Hive reads differently must never share a batch."""
+    decimal_2 = {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}
+    decimal_4 = {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 4}
+    millis = {"type": "long", "logicalType": "timestamp-millis"}
+    micros = {"type": "long", "logicalType": "timestamp-micros"}
+    variants = [
+        _one_field("long"),
+        _one_field(millis),
+        _one_field(micros),
+        _one_field(["null", millis]),
+        _one_field("bytes"),
+        _one_field(decimal_2),
+        _one_field(decimal_4),
+        _one_field({"type": "array", "items": decimal_2}),
+        _one_field({"type": "array", "items": decimal_4}),
+        _one_field({"type": "map", "values": micros}),
+        _one_field({"type": "map", "values": millis}),
+    ]
+    prints = [fingerprint(v) for v in variants]
+    assert len(set(prints)) == len(variants)
+    # Docs and attribute order still do not matter when logical types are present.
+    documented = _one_field({"logicalType": "timestamp-millis", "type": "long"})
+    documented["doc"] = "when"
+    assert fingerprint(documented) == fingerprint(_one_field(millis))
