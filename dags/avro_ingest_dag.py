@@ -83,6 +83,12 @@ with DAG(
             maximum=16,
             description="batches of one table converted at once, each in its own Hive session",
         ),
+        "min_parallel_batch_bytes": Param(
+            16 * 1024**2,
+            type="integer",
+            minimum=1,
+            description="split a table's files into parallel batches only above this size each",
+        ),
         "quiet_period_seconds": Param(60, type="integer", minimum=0),
         "require_success_marker": Param(False, type="boolean"),
         "wait_seconds": Param(

@@ -103,6 +103,7 @@ PARAM_FIELDS = (
     "dry_run",
     "impala_version",
     "parallel_loads",
+    "min_parallel_batch_bytes",
 )
 
 

@@ -74,6 +74,9 @@ class ConversionResult:
     rows_verified: int | None = None
     statements: list[str] = field(default_factory=list)
     hive_seconds: float = 0.0
+    # When the batch's statements ran (Unix seconds): batches of a table may overlap.
+    started_at: float | None = None
+    finished_at: float | None = None
     dry_run: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -284,7 +287,9 @@ def convert_batch(
     if dry_run:
         return result
     started = time.monotonic()
+    result.started_at = time.time()
     hive.run_statements(statements, settings=conversion_settings(parquet_file_size_bytes))
+    result.finished_at = time.time()
     result.hive_seconds = time.monotonic() - started
     log.info(
         "batch %s: %d files into %s.%s in %.1f s",

@@ -260,10 +260,13 @@ def load_table(
             except StatementFailed as error:
                 outcomes.extend(_failed(batch, error) for batch in run)
                 continue
+            # The first batch reports what preparing the table did; the others found it ready.
+            ready = PreparedTable(new_table=False, added_columns=(), statements=())
             outcomes.extend(
                 pool.map(
-                    lambda batch, p=prepared: _load_batch(fs, hive, batch, p, config, run_id),
+                    lambda batch, table: _load_batch(fs, hive, batch, table, config, run_id),
                     run,
+                    [prepared] + [ready] * (len(run) - 1),
                 )
             )
     return {

@@ -244,6 +244,46 @@ def test_batches_reruns_and_a_bad_file(area: dict[str, str]) -> None:
     assert hdfs.exists(click_batch), values  # archived again
 
 
+SCHEMA_A_MICROS = {
+    **SCHEMA_A,
+    "fields": [
+        *SCHEMA_A["fields"][:2],
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    ],
+}
+
+
+def test_a_big_table_loads_as_parallel_batches_and_logical_types_stay_apart(
+    area: dict[str, Any],
+) -> None:
+    landing = area["landing_path"]
+    for k in range(4):
+        write_avro(f"{landing}/clicks-{k}.avro", SCHEMA_A, clicks(k * 300, 300))
+    # Same fields and Avro types, but microseconds: must not be read with the others' schema.
+    micros = [r | {"at": r["at"] * 1000 + 7} for r in clicks(5000, 10)]
+    write_avro(f"{landing}/clicks-micros.avro", SCHEMA_A_MICROS, micros)
+
+    run, values = run_dag(area | {"parallel_loads": 2, "min_parallel_batch_bytes": 1})
+    assert run.state == "success", values["_states"]
+    (load,) = loads_of(values)
+    results = sorted(load["results"], key=lambda r: r["files"])
+    assert [r["files"] for r in results] == [1, 2, 2]
+    assert all(r["rows_verified"] == r["records_expected"] for r in results)
+    assert len({r["batch_id"] for r in results}) == 3
+    # The two halves of the millisecond files ran at the same time, each in its own session.
+    first, second = (r for r in results if r["files"] == 2)
+    assert first["started_at"] < second["finished_at"]
+    assert second["started_at"] < first["finished_at"]
+    # Exactly one batch created the table (Impala gets INVALIDATE METADATA once).
+    assert sum(r["new_table"] for r in results) == 1
+    assert table_rows(area["database"], "click") == 1210
+    sample = AvroIngestHiveHook().query(
+        f"SELECT id, CAST(`at` AS STRING) FROM `{area['database']}`.`click` "
+        "WHERE id IN (1, 5001) ORDER BY id"
+    )
+    assert sample == [(1, "2023-11-14 22:13:20.001"), (5001, "2023-11-14 22:13:20.001007")]
+
+
 def test_dry_run_changes_nothing(area: dict[str, str]) -> None:
     landing = area["landing_path"]
     write_avro(f"{landing}/clicks-1.avro", SCHEMA_A, clicks(0, 10))
