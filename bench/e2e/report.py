@@ -319,9 +319,11 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             f"`{k}` {val:.2f} s" for k, val in list(d["hive_by_statement"].items())[:6]
         )
         add(
-            f"- DAG, {label} ({d['seconds']} s wall): the run summary's steps: {steps}. Time "
-            f"inside Hive statements {d['hive_seconds']} s ({1 - d['overhead_share']:.0%}); by "
-            f"statement: {hive}. Outside Hive: {d['overhead_seconds']} s (DAG parse and "
+            f"- DAG, {label} ({d['seconds']} s wall): the run summary's steps: {steps}. Wall "
+            f"time with a Hive statement running {d['hive_seconds']} s "
+            f"({1 - d['overhead_share']:.0%}); by statement, summed over the "
+            f"{d.get('batches', 1)} batch(es)' sessions (they overlap when batches load side "
+            f"by side): {hive}. Outside Hive: {d['overhead_seconds']} s (DAG parse and "
             "dag.test's scheduling of the tasks, WebHDFS listing, header reads, claims by "
             "rename, archive)."
             + (
