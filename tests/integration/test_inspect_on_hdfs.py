@@ -1,0 +1,69 @@
+"""Inspecting files on the real HDFS: a small file is fetched in one request, a large one by
+its header and then one stream; both give fastavro's record count, and a cut copy of either is
+rejected as truncated."""
+
+from __future__ import annotations
+
+import io
+import os
+from typing import Any
+
+import fastavro
+import pytest
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.inspect_files import WHOLE_FILE_READ_BYTES, inspect_files
+
+pytestmark = pytest.mark.integration
+
+SCHEMA = {
+    "type": "record",
+    "name": "Blob",
+    "fields": [{"name": "n", "type": "long"}, {"name": "noise", "type": "bytes"}],
+}
+
+
+class CountingHdfsHook(AvroIngestHdfsHook):
+    """The real hook, counting the OPEN requests each path gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.opens: dict[str, int] = {}
+
+    def read_range(self, path: str, offset: int, length: int) -> bytes:
+        self.opens[path] = self.opens.get(path, 0) + 1
+        return super().read_range(path, offset, length)
+
+    def open_stream(self, path: str, chunk_size: int = 1024 * 1024) -> Any:
+        self.opens[path] = self.opens.get(path, 0) + 1
+        return super().open_stream(path, chunk_size)
+
+
+def avro(rows: int, noise: int) -> bytes:
+    buffer = io.BytesIO()
+    records = [{"n": i, "noise": os.urandom(noise)} for i in range(rows)]
+    fastavro.writer(buffer, SCHEMA, records, codec="null", sync_interval=64 * 1024)
+    return buffer.getvalue()
+
+
+def test_small_and_large_files_are_counted_and_cut_copies_rejected(hdfs_folder: str) -> None:
+    hdfs = CountingHdfsHook()
+    small, large = avro(300, 100), avro(1500, 2000)
+    assert len(small) < WHOLE_FILE_READ_BYTES < len(large)
+    files = {"small.avro": small, "large.avro": large}
+    files |= {"small-cut.avro": small[:-10], "large-cut.avro": large[: len(large) // 2]}
+    for name, data in files.items():
+        hdfs.write_bytes(f"{hdfs_folder}/{name}", data)
+    entries = [e for e in hdfs.list_files(hdfs_folder)]
+
+    good, bad, _ = inspect_files(
+        hdfs, [(hdfs_folder, e, None) for e in entries], table_rule="fixed:t"
+    )
+
+    counts = {i.entry.path.rsplit("/", 1)[-1]: i.records for i in good}
+    assert counts == {"small.avro": 300, "large.avro": 1500}
+    assert {r.entry.path.rsplit("/", 1)[-1]: r.reason for r in bad} == {
+        "small-cut.avro": "truncated",
+        "large-cut.avro": "truncated",
+    }
+    assert hdfs.opens[f"{hdfs_folder}/small.avro"] == 1
+    assert hdfs.opens[f"{hdfs_folder}/large.avro"] == 2
