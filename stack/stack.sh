@@ -12,6 +12,9 @@
 #   AVRO_INGEST_STACK_STATE   configs, data, logs, pid files    (default: stack/.state)
 #   AVRO_INGEST_CACHE         Maven repository and resolved jars (default: ~/.cache/avro-ingest)
 #   AVRO_INGEST_HIVE_AUTH     HiveServer2 authentication: NOSASL (default) or NONE
+#   AVRO_INGEST_HIVE_ENGINE   Hive's execution engine: mr (default, MapReduce local mode) or tez
+#                             (Tez local mode inside HiveServer2; adds the Tez jars)
+#   AVRO_INGEST_TEZ_TASKS     tasks Tez local mode runs at once (default: 1)
 #   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
 #   AVRO_INGEST_PYTHON        the Python that runs the HiveServer2 readiness query
 #   AVRO_INGEST_STACK_TIMEOUT seconds to wait for each service (default: 120)
@@ -26,6 +29,9 @@ source "$STACK_DIR/versions.env"
 STATE=${AVRO_INGEST_STACK_STATE:-$STACK_DIR/.state}
 CACHE=${AVRO_INGEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/avro-ingest}
 HIVE_AUTH=${AVRO_INGEST_HIVE_AUTH:-NOSASL}
+HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}
+TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
+case "$HIVE_ENGINE" in mr|tez) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr or tez, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
 PYTHON=${AVRO_INGEST_PYTHON:-$REPO_DIR/.venv/bin/python}
 
@@ -42,6 +48,7 @@ MVN=${AVRO_INGEST_MVN:-mvn}
 HDFS_JARS=$CACHE/jars/hdfs-$HADOOP_VERSION
 HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION
 TOOLS_JARS=$CACHE/jars/avro-tools-$AVRO_TOOLS_VERSION
+TEZ_JARS=$CACHE/jars/tez-$TEZ_VERSION-roaringbitmap-$ROARINGBITMAP_VERSION-reload4j-$RELOAD4J_VERSION
 
 NAMENODE_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
 DATANODE_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
@@ -99,6 +106,8 @@ resolve_jars() {
       -Dmaven.repo.local="$CACHE/m2" \
       -Dhadoop.version="$HADOOP_VERSION" -Dhive.version="$HIVE_VERSION" \
       -Davro.version="$AVRO_VERSION" -Davro.tools.version="$AVRO_TOOLS_VERSION" \
+      -Dtez.version="$TEZ_VERSION" -Droaringbitmap.version="$ROARINGBITMAP_VERSION" \
+      -Dreload4j.version="$RELOAD4J_VERSION" \
       dependency:copy-dependencies -DoutputDirectory="$out.partial" \
       > "$CACHE/mvn-$(basename "$out").log" 2>&1); then
     tail -n 30 "$CACHE/mvn-$(basename "$out").log" >&2
@@ -114,17 +123,19 @@ cmd_jars() {
   resolve_jars "$STACK_DIR/maven/hdfs" "$HDFS_JARS"
   resolve_jars "$STACK_DIR/maven/hive" "$HIVE_JARS"
   resolve_jars "$STACK_DIR/maven/tools" "$TOOLS_JARS"
+  if [ "$HIVE_ENGINE" = tez ]; then resolve_jars "$STACK_DIR/maven/tez" "$TEZ_JARS"; fi
 }
 
 # --- configuration -------------------------------------------------------------------------
 
 render_conf() {
   local conf=$STATE/conf
-  mkdir -p "$conf" "$STATE/logs" "$STATE/run" "$STATE/tmp" "$STATE/hive/scratch" \
+  mkdir -p "$conf" "$STATE/logs" "$STATE/run" "$STATE/tmp" "$STATE/hive/scratch" "$STATE/tez" \
     "$STATE/hive/resources" "$STATE/hive/querylog" "$STATE/hive/operation_logs"
   local template
   for template in "$STACK_DIR"/conf/*.in; do
     sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
+      -e "s|@HIVE_ENGINE@|$HIVE_ENGINE|g" -e "s|@TEZ_TASKS@|$TEZ_TASKS|g" \
       -e "s|@NAMENODE_RPC_PORT@|$NAMENODE_RPC_PORT|g" \
       -e "s|@NAMENODE_HTTP_PORT@|$NAMENODE_HTTP_PORT|g" \
       -e "s|@DATANODE_DATA_PORT@|$DATANODE_DATA_PORT|g" \
@@ -219,7 +230,9 @@ wait_until() {
 }
 
 hdfs_classpath() { echo "$STATE/conf:$HDFS_JARS/*"; }
-hive_classpath() { echo "$STATE/conf:$HIVE_JARS/*"; }
+hive_classpath() {
+  if [ "$HIVE_ENGINE" = tez ]; then echo "$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*"; else echo "$STATE/conf:$HIVE_JARS/*"; fi
+}
 
 hdfs_dfs() {
   "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
@@ -334,6 +347,8 @@ cmd_env() {
   echo "STATE=$STATE"
   echo "CACHE=$CACHE"
   echo "HIVE_AUTH=$HIVE_AUTH"
+  echo "HIVE_ENGINE=$HIVE_ENGINE"
+  if [ "$HIVE_ENGINE" = tez ]; then echo "TEZ_JARS=$TEZ_JARS"; echo "TEZ_TASKS=$TEZ_TASKS"; fi
   echo "HDFS_JARS=$HDFS_JARS"
   echo "HIVE_JARS=$HIVE_JARS"
   echo "AVRO_TOOLS_JAR=$(ls "$TOOLS_JARS"/avro-tools-*.jar 2>/dev/null | head -1)"
