@@ -67,3 +67,21 @@ def test_small_and_large_files_are_counted_and_cut_copies_rejected(hdfs_folder: 
     }
     assert hdfs.opens[f"{hdfs_folder}/small.avro"] == 1
     assert hdfs.opens[f"{hdfs_folder}/large.avro"] == 2
+
+
+def test_the_client_skips_the_environment_only_when_it_holds_nothing_for_requests(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                 "ALL_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    clean = AvroIngestHdfsHook()
+    assert clean.client._session.trust_env is False
+    assert clean.list_files("/") is not None  # still talks to WebHDFS
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert AvroIngestHdfsHook().client._session.trust_env is True
+    monkeypatch.delenv("HTTPS_PROXY")
+    (tmp_path / ".netrc").write_text("machine example login a password b\n")
+    assert AvroIngestHdfsHook().client._session.trust_env is True
