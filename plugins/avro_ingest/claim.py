@@ -68,23 +68,27 @@ def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
 
 
 def claim_batch(fs: FileSystem, batch: BatchPlan, *, threads: int = 1) -> BatchPlan:
-    """Rename the batch's files into its staging folder and write its manifest. Files that
-    another run claimed first are dropped from the batch. Renames are independent and
-    latency-bound, so `threads` of them run at once."""
+    """Rename the batch's files into its staging folder. Files that another run claimed first
+    are dropped from the batch. Renames are independent and latency-bound, so `threads` of
+    them run at once.
+
+    The manifest is written before the first rename: a claim cut short (a killed worker)
+    leaves its files in a folder that names their batch, and the next run resumes it."""
     fs.makedirs(batch.folder)
+    manifest = manifest_path(batch.landing, batch.batch_id)
+    fs.write_bytes(manifest, json.dumps(batch.to_dict(), indent=1).encode())
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
     lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
+    if not lost:
+        return batch
     for source in sorted(lost):
         log.info(
             "%s was claimed by another run; leaving it out of batch %s", source, batch.batch_id
         )
-    claimed = batch.without(lost) if lost else batch
+    claimed = batch.without(lost)
     if claimed.files:
-        fs.write_bytes(
-            manifest_path(batch.landing, batch.batch_id),
-            json.dumps(claimed.to_dict(), indent=1).encode(),
-        )
+        fs.write_bytes(manifest, json.dumps(claimed.to_dict(), indent=1).encode())
     else:
         fs.delete(batch.folder, recursive=True)
     return claimed
@@ -102,5 +106,9 @@ def recover_staged_batches(fs: FileSystem, landings: Sequence[str]) -> list[Batc
             batch = BatchPlan.from_dict(json.loads(fs.read_range(manifest, 0, 1 << 30)))
             present = {e.path for e in fs.list_files(folder)}
             missing = {f.source for f in batch.files if f.staged not in present}
+            if missing and len(missing) == len(batch.files):
+                # Cut short before its first rename: nothing was claimed.
+                fs.delete(folder, recursive=True)
+                continue
             recovered.append(batch.without(missing) if missing else batch)
     return recovered

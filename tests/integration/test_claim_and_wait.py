@@ -123,3 +123,41 @@ def test_trigger_fires_once_a_file_is_complete(hdfs_folder: str) -> None:
 def test_config_rejects_what_the_trigger_form_should_not_accept() -> None:
     with pytest.raises(ValueError):
         IngestConfig(landing_paths=("/data/landing/_staging",))
+
+
+class RenamesThenDies(AvroIngestHdfsHook):
+    """The real hook, killed (an exception) after a number of renames: a worker lost mid-claim."""
+
+    def __init__(self, renames: int) -> None:
+        super().__init__()
+        self.renames_left = renames
+        self.lock = threading.Lock()
+
+    def rename(self, source: str, destination: str) -> bool:
+        with self.lock:
+            if self.renames_left == 0:
+                raise SystemExit("worker killed")
+            self.renames_left -= 1
+        return super().rename(source, destination)
+
+
+@pytest.mark.parametrize("renames", [0, 3])
+def test_a_claim_cut_short_is_resumed_by_the_next_run(hdfs_folder: str, renames: int) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landing = f"{hdfs_folder}/landing"
+    for i in range(6):
+        hdfs.write_bytes(f"{landing}/tick-{i}.avro", avro(i + 1))
+    (batch,) = plan_batches(hdfs, landing, "fixed:t")
+
+    with pytest.raises(SystemExit):
+        claim_batch(RenamesThenDies(renames), batch)
+
+    recovered = recover_staged_batches(hdfs, [landing])
+    in_landing = {e.path for e in hdfs.list_files(landing) if e.path.endswith(".avro")}
+    resumed = {f.source for b in recovered for f in b.files}
+    # Every file is either still in landing (the next plan takes it) or in the resumed batch.
+    assert len(resumed) == renames and not resumed & in_landing
+    assert resumed | in_landing == {f.source for f in batch.files}
+    assert all(hdfs.exists(f.staged) for b in recovered for f in b.files)
+    if not renames:
+        assert not hdfs.exists(batch.folder)  # nothing was claimed: no empty batch remains
