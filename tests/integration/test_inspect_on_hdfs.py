@@ -10,7 +10,7 @@ from typing import Any
 
 import fastavro
 import pytest
-from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook, environment_configures_requests
 from avro_ingest.inspect_files import WHOLE_FILE_READ_BYTES, inspect_files
 
 pytestmark = pytest.mark.integration
@@ -74,8 +74,10 @@ def test_the_client_skips_the_environment_only_when_it_holds_nothing_for_request
 ) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.netrc
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
-                 "ALL_PROXY", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC"):  # fmt: skip
+                 "ALL_PROXY", "NETRC"):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
+    # A CA bundle only matters for https; the local WebHDFS is http.
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
     clean = AvroIngestHdfsHook()
     assert clean.client._session.trust_env is False
     assert clean.list_files("/") is not None  # still talks to WebHDFS
@@ -85,3 +87,6 @@ def test_the_client_skips_the_environment_only_when_it_holds_nothing_for_request
     monkeypatch.delenv("HTTPS_PROXY")
     (tmp_path / ".netrc").write_text("machine example login a password b\n")
     assert AvroIngestHdfsHook().client._session.trust_env is True
+    assert environment_configures_requests("https://nn.example:9871")
+    (tmp_path / ".netrc").unlink()
+    assert not environment_configures_requests("http://nn.example:9870")

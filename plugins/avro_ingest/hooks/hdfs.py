@@ -26,13 +26,13 @@ from avro_ingest.files import FileEntry
 __all__ = ["AvroIngestHdfsHook", "HdfsRangeReader", "environment_configures_requests"]
 
 
-_REQUESTS_ENVIRONMENT = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "NETRC")
-
-
-def environment_configures_requests() -> bool:
-    """Whether the environment holds anything requests would apply: proxies, a CA bundle, a
-    .netrc file."""
-    if urllib.request.getproxies() or any(os.environ.get(k) for k in _REQUESTS_ENVIRONMENT):
+def environment_configures_requests(url: str) -> bool:
+    """Whether the environment holds anything requests would apply to `url`: proxies, a
+    .netrc file, or for https a CA bundle."""
+    if urllib.request.getproxies() or os.environ.get("NETRC"):
+        return True
+    bundles = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+    if url.startswith("https:") and any(os.environ.get(k) for k in bundles):
         return True
     return any(Path(name).expanduser().exists() for name in ("~/.netrc", "~/_netrc"))
 
@@ -56,7 +56,8 @@ class AvroIngestHdfsHook(WebHDFSHook):
         with _transient("connect"):
             client = self.get_conn()
         session = getattr(client, "_session", None)
-        if isinstance(session, requests.Session) and not environment_configures_requests():
+        url = str(getattr(client, "url", ""))
+        if isinstance(session, requests.Session) and not environment_configures_requests(url):
             # requests re-reads proxy settings from the environment on every request, a scan
             # of os.environ that costs ~3 ms of CPU in an Airflow worker: more than the rest
             # of inspecting a small file. With nothing set there, skipping it changes nothing.
