@@ -18,6 +18,7 @@
 #   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
 #   AVRO_INGEST_PYTHON        the Python that runs the HiveServer2 readiness query
 #   AVRO_INGEST_STACK_TIMEOUT seconds to wait for each service (default: 120)
+#   AVRO_INGEST_HIVESERVER2_HEAP  HiveServer2's -Xmx (default: 2g)
 #   AVRO_INGEST_<DAEMON>_PORT ports, e.g. AVRO_INGEST_NAMENODE_RPC_PORT (defaults below)
 set -euo pipefail
 
@@ -33,6 +34,8 @@ HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}
 TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
 case "$HIVE_ENGINE" in mr|tez) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr or tez, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
+# MapReduce local tasks run inside HiveServer2: its heap holds the batches converting at once.
+HIVESERVER2_HEAP=${AVRO_INGEST_HIVESERVER2_HEAP:-2g}
 PYTHON=${AVRO_INGEST_PYTHON:-$REPO_DIR/.venv/bin/python}
 
 NAMENODE_RPC_PORT=${AVRO_INGEST_NAMENODE_RPC_PORT:-8020}
@@ -292,7 +295,7 @@ cmd_up() {
 
   if [ -z "$hs2_pid" ]; then
     # Derby writes derby.log into the working folder: keep it in the state folder.
-    (cd "$STATE" && start_daemon hiveserver2 "$HIVESERVER2_CLASS" "$(hive_classpath)" 2g \
+    (cd "$STATE" && start_daemon hiveserver2 "$HIVESERVER2_CLASS" "$(hive_classpath)" "$HIVESERVER2_HEAP" \
       -Dhive.log.dir="$STATE/logs" -Dhive.log.file=hiveserver2-hive.log \
       -Dderby.stream.error.file="$STATE/logs/derby.log" \
       -Dlog4j2.formatMsgNoLookups=true)

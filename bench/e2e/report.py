@@ -64,8 +64,14 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
     add(
         f"- Machine: {v['cpu']}, {v['cores']} cores, {v['memory_gib']} GiB memory, Linux "
         f"{v['kernel']}. The stack (NameNode, DataNode, HiveServer2 with MapReduce in local "
-        "mode) runs on the same machine; other work shared it during the run, so figures vary "
-        "by ±10–20% from run to run."
+        "mode) runs on the same machine. "
+        + (
+            f"Load average (1 min) at the start and end of the run: "
+            f"{R['load_average']['start']} and {R['load_average']['end']}. "
+            if R.get("load_average")
+            else ""
+        )
+        + "On this virtual machine figures vary by ±15% from run to run even when it is idle."
     )
     add(
         f"- Versions: Hadoop {v['hadoop']}, Hive {v['hive']}, Apache Airflow {v['airflow']}, "
@@ -289,7 +295,9 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
                 "≥ 1.1× Spark",
                 f"{x:.2f}×",
                 x >= 1.1,
-                f"Spark is {1 / x:.2f}× as fast" if x < 1 else f"{1.1 / x:.2f}× short",
+                f"Spark is {1 / x:.2f}× as fast"
+                if x < 1
+                else f"{w - ss['seconds'] / 1.1:.1f} s too slow (needs ≤ {ss['seconds'] / 1.1:.1f} s)",
             )
     if large:
         w = large["seconds"]
@@ -393,11 +401,12 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             )
         add("")
     add(
-        "Not tried here: `mapreduce.local.map.tasks.maximum` above 1 (two local map tasks fail "
-        "the CTAS with `ArrayIndexOutOfBoundsException` in Parquet's `DictionaryValuesWriter`, "
-        "as measured earlier on this stack); Tez local mode (needs Tez jars and a Tez "
-        "configuration in the stack: not set up); parallel header reads are already on "
-        "(`header_read_threads`, 8), their time is the *inspect* step above."
+        "Measured outside this table: `mapreduce.local.map.tasks.maximum` above 1 (two local "
+        "map tasks of one statement fail in Parquet's `DictionaryValuesWriter`: they share one "
+        "plan in the JVM); Tez local mode, slower and unable to run two tasks at once "
+        "([RESULTS-tez-local.md](RESULTS-tez-local.md), `bench/engine_trial.py`); header "
+        "reads and claims run in parallel already (`header_read_threads`, 8), their time is "
+        "the *inspect* and *claim* steps above."
     )
     add("")
     add("## Plots")

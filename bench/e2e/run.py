@@ -720,6 +720,7 @@ def main() -> int:
     mode = "quick" if args.quick else "full"
     run_started = time.monotonic()
     started_at = datetime.now(UTC)
+    load_at_start = round(os.getloadavg()[0], 2)
 
     small = SetSpec("small", 50, 200 if args.quick else 1000, 1000, "mixed")
     tune = SetSpec("small", 50, 200, 1000, "mixed")  # the tuning set (= the quick small set)
@@ -843,6 +844,7 @@ def main() -> int:
             R["tuning"].append({"label": name, "error": str(error)[:300]})
             restore(tune)
     R["total_seconds"] = round(time.monotonic() - run_started, 1)
+    R["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     R["failures"] = FAILURES
     (WORK / f"results-{mode}.json").write_text(json.dumps(R, indent=1, default=str))
     import report
