@@ -323,6 +323,18 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             f"{worker - 500:.0f} MB over",
         )
     add("")
+    pairs = R.get("pairs")
+    if pairs:
+        add(
+            f"DAG against Spark on the small set, run alternately {len(pairs['ratios'])} times"
+            + (f" ({pairs['at']} UTC)" if pairs.get("at") else "")
+            + ": DAG "
+            + ", ".join(f"{x} s" for x in pairs["dag_seconds"])
+            + "; Spark "
+            + ", ".join(f"{x} s" for x in pairs["spark_seconds"])
+            + f"; Spark's time over the DAG's, median {pairs['median_ratio']}× (target 1.1×)."
+        )
+        add("")
     add("## Where the time goes")
     add("")
     for label, d in (("small set", small), ("large file", large)):

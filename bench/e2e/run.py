@@ -706,6 +706,47 @@ def versions() -> dict[str, str]:
     }
 
 
+def dag_spark_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
+    """The DAG and Spark on the same set, alternating, so both meet the same machine state."""
+    dag, spark = [], []
+    for k in range(n):
+        dag.append(run_dag_on(spec, f"{spec.files} small files, pair {k + 1}")["seconds"])
+        spark.append(run_spark(spec, f"{spec.files} small files, pair {k + 1}")["seconds"])
+    ratios = [s / d for d, s in zip(dag, spark, strict=True)]
+    return {
+        "dag_seconds": dag,
+        "spark_seconds": spark,
+        "ratios": [round(r, 3) for r in ratios],
+        "median_ratio": round(sorted(ratios)[len(ratios) // 2], 3),
+        "load_average": round(os.getloadavg()[0], 2),
+    }
+
+
+def add_pairs_to_last_run(n: int) -> int:
+    path = WORK / "results-full.json"
+    R = json.loads(path.read_text())
+    small = SetSpec("small", 50, 1000, 1000, "mixed")
+    upload(small, ensure_set(small))
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    instrument()
+    if not ensure_spark_ready():
+        log("Spark is not available")
+        return 1
+    warm_up_airflow()
+    R["pairs"] = dag_spark_pairs(small, n) | {"at": datetime.now(UTC).isoformat(timespec="minutes")}
+    path.write_text(json.dumps(R, indent=1, default=str))
+    import report
+
+    report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
+    log(f"pairs: {R['pairs']}; failures: {FAILURES or 'none'}")
+    return 1 if FAILURES else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="avro-ingest end-to-end benchmark")
     parser.add_argument(
@@ -716,7 +757,21 @@ def main() -> int:
     parser.add_argument("--recipe-all", action="store_true", help="the recipe on every small file")
     parser.add_argument("--skip-spark", action="store_true")
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then run the DAG and Spark on the small set N times each, alternating",
+    )
+    parser.add_argument(
+        "--pairs-only",
+        action="store_true",
+        help="only the alternating pairs, added to the last full run's figures",
+    )
     args = parser.parse_args()
+    if args.pairs_only:
+        return add_pairs_to_last_run(max(1, args.pairs))
     mode = "quick" if args.quick else "full"
     run_started = time.monotonic()
     started_at = datetime.now(UTC)
@@ -791,6 +846,8 @@ def main() -> int:
         R["spark_small"] = run_spark(small, f"{small.files} small files")
         if not args.skip_large and not args.quick:
             R["spark_large"] = run_spark(large, "large file")
+    if spark_ok and args.pairs:
+        R["pairs"] = dag_spark_pairs(small, args.pairs)
     # 4. the ceiling
     R["copy_small"] = run_copy(small, f"{small.files} small files")
     if not args.skip_large:

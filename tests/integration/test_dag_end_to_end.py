@@ -284,6 +284,23 @@ def test_a_big_table_loads_as_parallel_batches_and_logical_types_stay_apart(
     assert sample == [(1, "2023-11-14 22:13:20.001"), (5001, "2023-11-14 22:13:20.001007")]
 
 
+def test_a_run_without_complete_files_is_skipped_and_changes_nothing(
+    area: dict[str, Any],
+) -> None:
+    landing = area["landing_path"]
+    AvroIngestHdfsHook().write_bytes(f"{landing}/in-flight.avro._COPYING_", b"Obj\x01")
+    before = files_under(landing.rsplit("/", 1)[0])
+
+    run, values = run_dag(area)
+
+    assert run.state == "success", values["_states"]
+    assert values["_states"]["wait_for_complete_files"] == "skipped"
+    assert values["_states"]["plan_and_claim"] == "skipped"
+    assert files_under(landing.rsplit("/", 1)[0]) == before
+    databases = {r[0] for r in AvroIngestHiveHook().query("SHOW DATABASES")}
+    assert area["database"] not in databases
+
+
 def test_dry_run_changes_nothing(area: dict[str, str]) -> None:
     landing = area["landing_path"]
     write_avro(f"{landing}/clicks-1.avro", SCHEMA_A, clicks(0, 10))
