@@ -327,7 +327,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
     if pairs:
         add(
             f"DAG against Spark on the small set, run alternately {len(pairs['ratios'])} times"
-            + (f" ({pairs['at']} UTC)" if pairs.get("at") else "")
+            + (f" ({pairs['at'].replace('T', ' ')[:16]} UTC)" if pairs.get("at") else "")
             + ": DAG "
             + ", ".join(f"{x} s" for x in pairs["dag_seconds"])
             + "; Spark "
