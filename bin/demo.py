@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import os
 import random
-import subprocess
 import sys
 import uuid
 from decimal import Decimal
@@ -25,7 +24,7 @@ LANDING = "/data/demo/landing"
 DATABASE = "demo"
 
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
-from stack.airflow_env import configure  # noqa: E402
+from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
 
 configure(STATE / "airflow")
 
@@ -153,11 +152,7 @@ def land_sample_data(hdfs: AvroIngestHdfsHook) -> int:
 
 
 def main() -> int:
-    subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        check=True,
-        capture_output=True,
-    )
+    migrate_metadata_db()
     from tests.integration.dag_runner import run_dag
 
     hdfs = AvroIngestHdfsHook()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,3 +57,14 @@ def configure(airflow_home: str | os.PathLike[str]) -> None:
     }
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+def migrate_metadata_db() -> None:
+    """Create or upgrade the metadata database of the configured Airflow home, with the
+    `airflow` command of the running Python's environment."""
+    subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )

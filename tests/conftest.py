@@ -4,14 +4,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
-from stack.airflow_env import configure
+from stack.airflow_env import configure, migrate_metadata_db
 
 configure(tempfile.mkdtemp(prefix="avro-ingest-airflow-home-"))
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
@@ -20,9 +17,4 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 @pytest.fixture(scope="session")
 def airflow_db() -> None:
     """Airflow's metadata database (SQLite in the tests' Airflow home), migrated once."""
-    subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
-    )
+    migrate_metadata_db()

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO / "plugins"))
 sys.path.insert(0, str(HERE))
 
 sys.path.insert(0, str(REPO))
-from stack.airflow_env import configure  # noqa: E402
+from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
 
 configure(WORK / "airflow-home")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
@@ -398,6 +398,12 @@ def instrument() -> None:
     convert.conversion_settings = settings  # type: ignore[assignment]
 
 
+def prepare_airflow() -> None:
+    """The benchmark's own Airflow metadata database, and the timing of Hive statements."""
+    migrate_metadata_db()
+    instrument()
+
+
 def warm_up_airflow() -> float:
     """One run with nothing to do, untimed: dag.test() starts Airflow's execution API inside
     this process on its first run (about 5 s), which a deployed Airflow has running already."""
@@ -727,13 +733,7 @@ def add_pairs_to_last_run(n: int) -> int:
     R = json.loads(path.read_text())
     small = SetSpec("small", 50, 1000, 1000, "mixed")
     upload(small, ensure_set(small))
-    subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
-    )
-    instrument()
+    prepare_airflow()
     if not ensure_spark_ready():
         log("Spark is not available")
         return 1
@@ -794,13 +794,7 @@ def main() -> int:
     for spec in dict.fromkeys(sets):
         uploads[spec.key] = upload(spec, infos[spec.key])
 
-    subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
-    )
-    instrument()
+    prepare_airflow()
     spark_ok = not args.skip_spark and ensure_spark_ready()
     R: dict[str, Any] = {
         "mode": mode,
