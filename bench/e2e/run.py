@@ -369,7 +369,7 @@ def run_recipe(
     return result
 
 
-_HIVE_TIME = {"seconds": 0.0, "statements": []}
+_HIVE_TIME: dict[str, list[tuple[str, float, float, float]]] = {"statements": []}
 _EXTRA_SETTINGS: dict[str, str] = {}
 
 
@@ -454,7 +454,6 @@ def run_dag_on(
     }
     _EXTRA_SETTINGS.clear()
     _EXTRA_SETTINGS.update(extra or {})
-    _HIVE_TIME["seconds"] = 0.0
     _HIVE_TIME["statements"] = []
     with Peak() as peak:
         started = time.monotonic()

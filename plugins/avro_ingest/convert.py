@@ -35,7 +35,6 @@ __all__ = [
     "SchemaConflict",
     "TableState",
     "conversion_settings",
-    "conversion_statements",
     "convert_batch",
     "load_statements",
     "prepare_table",
@@ -202,19 +201,6 @@ def load_statements(batch: BatchPlan, plan: TablePlan, *, schema_url: str) -> li
             plan, batch.database, batch.table, batch.partition, batch.database, temp
         ),
     ]
-
-
-def conversion_statements(
-    batch: BatchPlan,
-    plan: TablePlan,
-    *,
-    existing: TableState | None,
-    target_root: str,
-    schema_url: str,
-) -> tuple[list[str], list[str]]:
-    """Every statement that loads one batch on its own, and the columns they add."""
-    ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
-    return [*ddl, *load_statements(batch, plan, schema_url=schema_url)], added
 
 
 def plan_for(batch: BatchPlan) -> TablePlan:

@@ -172,7 +172,8 @@ def _logical_annotations(schema: Any, path: str, found: list[list[Any]]) -> None
         for key in ("type", "items", "values"):
             if key in schema:
                 _logical_annotations(schema[key], f"{path}/{key}", found)
-        for field_ in schema.get("fields", ()) if isinstance(schema.get("fields"), list) else ():
+        fields = schema.get("fields")
+        for field_ in fields if isinstance(fields, list) else ():
             if isinstance(field_, dict):
                 _logical_annotations(field_.get("type"), f"{path}/{field_.get('name')}", found)
     elif isinstance(schema, list):

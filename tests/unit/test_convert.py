@@ -6,11 +6,13 @@ from avro_ingest.convert import (
     SchemaConflict,
     TableState,
     conversion_settings,
-    conversion_statements,
+    load_statements,
     parse_describe,
     plan_for,
     reconcile,
+    table_statements,
 )
+from avro_ingest.plan import TablePlan
 
 SCHEMA = {
     "type": "record",
@@ -67,20 +69,22 @@ def test_a_changed_type_is_a_conflict_naming_the_column() -> None:
         reconcile(plan_for(batch(changed)), parse_describe(DESCRIBE_ROWS))
 
 
+def statements_for(
+    one: BatchPlan, plan: TablePlan, existing: TableState | None
+) -> tuple[list[str], list[str]]:
+    """What loading one batch alone sends: the table's DDL, then the batch's own statements."""
+    ddl, added = table_statements(one, plan, existing=existing, target_root="/wh")
+    return [*ddl, *load_statements(one, plan, schema_url="/s.avsc")], added
+
+
 def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> None:
-    new, _ = conversion_statements(
-        batch(files=3), plan_for(batch()), existing=None, target_root="/wh", schema_url="/s.avsc"
-    )
+    new, _ = statements_for(batch(files=3), plan_for(batch()), None)
     # The table first (run once per schema), then the batch's own temporary table and INSERT.
     assert [s.split()[0] for s in new] == ["CREATE", "DROP", "CREATE", "INSERT"]
     assert new[0].startswith("CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`click` (")
     assert "PARTITION (`ingest_date`='2026-11-26', `batch_id`='b0123456789abcde')" in new[-1]
-    existing, added = conversion_statements(
-        batch(EVOLVED),
-        plan_for(batch(EVOLVED)),
-        existing=parse_describe(DESCRIBE_ROWS),
-        target_root="/wh",
-        schema_url="/s.avsc",
+    existing, added = statements_for(
+        batch(EVOLVED), plan_for(batch(EVOLVED)), parse_describe(DESCRIBE_ROWS)
     )
     assert added == ["ref"]
     assert existing[0] == "ALTER TABLE `lake`.`click` ADD COLUMNS (`ref` STRING) CASCADE"
