@@ -97,6 +97,19 @@ with DAG(
             minimum=0,
             description="how long to wait for complete files (0: skip the run if none)",
         ),
+        "lease_seconds": Param(
+            600,
+            type="integer",
+            minimum=10,
+            description="another run takes over this run's claimed files only after it has "
+            "not heard from this run for this long",
+        ),
+        "load_duplicates": Param(
+            False,
+            type="boolean",
+            description="load a file whose content was delivered before (otherwise it is set "
+            "aside as a duplicate delivery)",
+        ),
         "dry_run": Param(False, type="boolean", description="plan and render SQL, touch nothing"),
     },
 ) as dag:
@@ -116,7 +129,9 @@ with DAG(
         impala_conn_id=os.environ.get("AVRO_INGEST_IMPALA_CONN_ID") or None,
     )
     archive = ArchiveBatchesOperator(task_id="archive_sources", loads=load.output, plan=whole_plan)
-    teardown = TeardownOperator(task_id="drop_temporary_tables", plan_task_id=plan.task_id)
+    teardown = TeardownOperator(
+        task_id="drop_temporary_tables", plan_task_id=plan.task_id, load_task_id=load.task_id
+    )
     summary = RunSummaryOperator(
         task_id="run_summary",
         plan_task_id=plan.task_id,

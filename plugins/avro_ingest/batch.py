@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from avro_ingest.inspect_files import FileInfo
-from avro_ingest.layout import batch_id_for, staged_name, staging_folder
+from avro_ingest.layout import new_claim_id, staged_name, staging_folder
 from avro_ingest.read_schema import Schema
 
 __all__ = ["BatchPlan", "StagedFile", "group_into_batches"]
@@ -22,6 +22,9 @@ class StagedFile:
     size: int
     records: int
     sidecar: str | None = None  # its .avsc in landing, if it had one
+    # As inspected: sealing checks that the claimed file is still this one.
+    mtime_ms: int = 0
+    checksum: str | None = None  # its entry in the landing folder's ledger, if any
 
 
 @dataclass(frozen=True)
@@ -53,17 +56,15 @@ class BatchPlan:
 
     def without(self, sources: set[str]) -> BatchPlan:
         """The same batch without some files (claimed elsewhere, or quarantined)."""
-        kept = tuple(f for f in self.files if f.source not in sources)
-        return BatchPlan(
-            self.batch_id,
-            self.landing,
-            self.database,
-            self.table,
-            self.fingerprint,
-            self.schema,
-            self.ingest_date,
-            kept,
+        return replace(self, files=tuple(f for f in self.files if f.source not in sources))
+
+    def rebased(self, batch_id: str) -> BatchPlan:
+        """The same files under another id, so in that id's staging folder."""
+        folder = staging_folder(self.landing, batch_id)
+        files = tuple(
+            replace(f, staged=f"{folder}/{f.staged.rsplit('/', 1)[-1]}") for f in self.files
         )
+        return replace(self, batch_id=batch_id, files=files)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,7 +158,7 @@ def _split_evenly(members: Sequence[FileInfo], parts: int) -> list[list[FileInfo
 def _batch(
     landing: str, database: str, table: str, fp: str, ingest_date: str, chunk: list[FileInfo]
 ) -> BatchPlan:
-    batch_id = batch_id_for(table, fp, (i.entry for i in chunk))
+    batch_id = new_claim_id()
     folder = staging_folder(landing, batch_id)
     return BatchPlan(
         batch_id=batch_id,
@@ -174,6 +175,8 @@ def _batch(
                 size=i.entry.size,
                 records=i.records,
                 sidecar=i.sidecar,
+                mtime_ms=i.entry.modification_time_ms,
+                checksum=i.checksum,
             )
             for i in chunk
         ),

@@ -1,26 +1,415 @@
-"""Claim files by renaming them out of the landing folder, and set bad ones aside.
+"""Claim files exactly once, and hand a claimed batch from attempt to attempt without loss.
 
-The rename out of landing is the claim: HDFS renames are atomic, so when two runs race for a
-file exactly one rename succeeds and the other run drops the file from its batch. State is
-written per batch (one manifest), never per file: creating a small HDFS file costs far more
-than a rename.
+The protocol (docs/adr/0002-claim-protocol.md says why each step is safe):
+
+1. **Claim.** A run writes the batch's manifest into `_staging/<claim id>` (a fresh, random
+   id: no other run or attempt ever uses that folder), then renames each planned file into it.
+   HDFS renames are atomic: when runs race for a file, exactly one rename succeeds.
+2. **Seal.** The attempt that loads a batch first renames its folder to `<claim id>-<seal>`, a
+   name of its own. The rename fences everyone else off: a claim still renaming files into the
+   old name (a zombie attempt) now fails, and an earlier attempt that was loading the batch
+   can no longer commit it. The sealing attempt lists what is really in the folder: files
+   replaced after inspection go back to landing, to be inspected again.
+3. **Load and verify** where readers do not look (pipeline.py, convert.py).
+4. **Commit**: rename `_staging/<id>` to `_committed/<id>`. Only the sealing attempt can, and
+   only while it still holds the folder; an attempt that lost it drops its output.
+5. **Publish** the partition (idempotent), then **archive**: `_committed/<id>` to
+   `_archive/<day>/<id>`.
+
+Ownership. Each run touches `_leases/<owner>` while any of its tasks works (`Lease`). A batch
+of another run is taken over only once that run's lease is older than `lease_seconds`; a
+later attempt of the same run takes its run's batches at once (Airflow starts a retry once it
+holds the earlier attempt to be gone, and sealing fences that attempt off if it is not).
+Nothing here deletes a data file; folders are removed only when empty.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from avro_ingest.batch import BatchPlan, StagedFile
-from avro_ingest.layout import MANIFEST, manifest_path, quarantine_folder, staging_root
+from avro_ingest.exceptions import DuplicateDelivery, FileGone
+from avro_ingest.inspect_files import FileInfo, Rejection
+from avro_ingest.layout import (
+    MANIFEST,
+    archive_folder,
+    committed_folder,
+    committed_root,
+    lease_path,
+    ledger_path,
+    manifest_path,
+    new_load_id,
+    owner_token,
+    quarantine_folder,
+    staging_folder,
+    staging_root,
+)
 from avro_ingest.ports import FileSystem
 
-__all__ = ["QuarantineRecord", "claim_batch", "quarantine", "recover_staged_batches"]
+__all__ = [
+    "COMMITTED",
+    "STAGED",
+    "Lease",
+    "Located",
+    "Manifest",
+    "Owner",
+    "QuarantineRecord",
+    "archive_batch",
+    "claim_batch",
+    "commit_batch",
+    "find_batches",
+    "may_take",
+    "orphaned_batches",
+    "quarantine",
+    "register_deliveries",
+    "remove_if_empty",
+    "seal_batch",
+]
 
 log = logging.getLogger(__name__)
+
+STAGED = "staged"
+COMMITTED = "committed"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Who works on a batch: a run, and which attempt of which task within it."""
+
+    run_id: str
+    attempt: str = ""
+
+    @property
+    def token(self) -> str:
+        return owner_token(self.run_id)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A batch folder's `_batch.json`: the batch as planned (or, once sealed, as present), who
+    holds it, and where its Parquet output goes."""
+
+    batch: BatchPlan
+    owner: str
+    run_id: str
+    attempt: str
+    location: str | None = None
+
+    def to_json(self) -> bytes:
+        return json.dumps(
+            {
+                "batch": self.batch.to_dict(),
+                "owner": self.owner,
+                "run_id": self.run_id,
+                "attempt": self.attempt,
+                "location": self.location,
+            },
+            indent=1,
+        ).encode()
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Manifest:
+        data = json.loads(raw)
+        return cls(
+            batch=BatchPlan.from_dict(data["batch"]),
+            owner=data["owner"],
+            run_id=data["run_id"],
+            attempt=data.get("attempt", ""),
+            location=data.get("location"),
+        )
+
+    @classmethod
+    def for_owner(cls, batch: BatchPlan, owner: Owner, location: str | None = None) -> Manifest:
+        return cls(batch, owner.token, owner.run_id, owner.attempt, location)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+# --- leases ----------------------------------------------------------------------------------
+
+
+class Lease:
+    """Keeps a run's lease fresh in each landing folder while its `with` block runs: one
+    small write per folder every `seconds / 4`. A failed renewal is logged, not raised: the
+    worst it can cause is a takeover, which the protocol makes safe."""
+
+    def __init__(self, fs: FileSystem, landings: Sequence[str], owner: Owner, seconds: float):
+        self.fs = fs
+        self.landings = tuple(landings)
+        self.owner = owner
+        self.interval = max(0.5, seconds / 4)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def renew(self) -> None:
+        for landing in self.landings:
+            self.fs.write_bytes(lease_path(landing, self.owner.token), self.owner.run_id.encode())
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.renew()
+            except Exception as error:  # observability of a lease must never fail the task
+                log.warning("could not renew the lease of run %s: %s", self.owner.run_id, error)
+
+    def __enter__(self) -> Lease:
+        self.renew()
+        self._thread = threading.Thread(target=self._beat, name="avro-ingest-lease", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+
+class _LeaseBook:
+    """Whether owners' leases in one landing folder are still held, asked once per owner."""
+
+    def __init__(self, fs: FileSystem, landing: str, seconds: float, now_ms: int) -> None:
+        self.fs, self.landing, self.seconds, self.now_ms = fs, landing, seconds, now_ms
+        self._held: dict[str, bool] = {}
+
+    def held(self, token: str) -> bool:
+        if token not in self._held:
+            entry = self.fs.status(lease_path(self.landing, token))
+            self._held[token] = (
+                entry is not None and self.now_ms - entry.modification_time_ms < self.seconds * 1000
+            )
+        return self._held[token]
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
+    if not fs.rename(staged.source, staged.staged):
+        return False
+    if staged.sidecar:
+        # Beside its file, hidden from Hive's reader by the leading "_".
+        folder, name = staged.staged.rsplit("/", 1)
+        fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
+    return True
+
+
+def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int = 1) -> BatchPlan:
+    """Write the batch's manifest into its fresh staging folder, then rename its files in.
+    Files that another run claimed first are left out of the returned batch (the manifest
+    keeps the plan: sealing reads what is really there). Renames are latency-bound, so
+    `threads` of them run at once."""
+    manifest = manifest_path(batch.landing, batch.batch_id)
+    if not fs.create_exclusive(manifest, Manifest.for_owner(batch, owner).to_json()):
+        raise RuntimeError(f"claim id {batch.batch_id} is in use: claim ids must be fresh")
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
+    lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
+    for source in sorted(lost):
+        log.info("%s was claimed by another run; leaving it out of %s", source, batch.batch_id)
+    claimed = batch.without(lost)
+    if not claimed.files:
+        remove_if_empty(fs, batch.folder)
+    return claimed
+
+
+def remove_if_empty(fs: FileSystem, folder: str) -> None:
+    """Remove a batch folder that holds nothing but its manifest. A non-recursive delete
+    refuses a folder that still holds anything, so no data file can go with it."""
+    fs.delete(f"{folder}/{MANIFEST}")
+    fs.delete(folder, recursive=False)
+
+
+# --- duplicate deliveries --------------------------------------------------------------------
+
+
+def register_deliveries(
+    fs: FileSystem, infos: Sequence[FileInfo], owner: Owner, *, threads: int = 8
+) -> tuple[list[FileInfo], list[Rejection]]:
+    """Record each file's content in the landing folder's ledger, by its HDFS checksum (an
+    exclusive create, so of two runs meeting the same content at once exactly one wins).
+    Content recorded before, from another path or another modification time, is a duplicate
+    delivery. The same file met again (a retried attempt) is not."""
+
+    def one(info: FileInfo) -> FileInfo | Rejection | None:
+        entry = info.entry
+        try:
+            checksum = fs.checksum(entry.path)
+        except FileGone:
+            return None
+        record = {
+            "source": entry.path,
+            "size": entry.size,
+            "modification_time_ms": entry.modification_time_ms,
+            "run_id": owner.run_id,
+            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+        marker = ledger_path(info.landing, checksum)
+        if fs.create_exclusive(marker, json.dumps(record).encode()):
+            return replace(info, checksum=checksum)
+        try:
+            seen = json.loads(fs.read_range(marker, 0, 1 << 16))
+        except FileGone:  # removed in between (the earlier file was put back): ours now
+            return one(info)
+        if all(seen.get(k) == record[k] for k in ("source", "size", "modification_time_ms")):
+            return replace(info, checksum=checksum)
+        error = DuplicateDelivery(seen.get("source", "?"), seen.get("time", "?"), checksum)
+        error.with_file(entry.path)
+        return Rejection(
+            entry, info.landing, type(error).__name__, error.reason, str(error), "dedupe"
+        )
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        results = [r for r in pool.map(one, infos) if r is not None]
+    return (
+        [r for r in results if isinstance(r, FileInfo)],
+        [r for r in results if isinstance(r, Rejection)],
+    )
+
+
+# --- finding, sealing, committing ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Located:
+    """A batch folder as found in staging or committed, with its manifest."""
+
+    folder: str
+    batch_id: str
+    state: str  # STAGED or COMMITTED
+    manifest: Manifest
+
+
+def _read_manifest(fs: FileSystem, folder: str) -> Manifest | None:
+    try:
+        return Manifest.from_json(fs.read_range(f"{folder}/{MANIFEST}", 0, 1 << 30))
+    except FileGone:
+        return None
+
+
+def find_batches(fs: FileSystem, landing: str) -> Iterator[Located]:
+    """Every batch folder in staging and committed, with its manifest. Folders whose manifest
+    is gone (taken over and moved while we listed) are passed over."""
+    for state, root in ((STAGED, staging_root(landing)), (COMMITTED, committed_root(landing))):
+        for folder in fs.list_folders(root):
+            manifest = _read_manifest(fs, folder)
+            if manifest is not None:
+                yield Located(folder, folder.rsplit("/", 1)[-1], state, manifest)
+
+
+def orphaned_batches(
+    fs: FileSystem, landings: Sequence[str], owner: Owner, *, lease_seconds: float
+) -> list[Located]:
+    """Batches this run may take over: its own (left by an earlier attempt of this run) and
+    those whose owner's lease has lapsed (a run that died or ended with them unfinished)."""
+    found: list[Located] = []
+    for landing in landings:
+        leases = _LeaseBook(fs, landing, lease_seconds, _now_ms())
+        for located in find_batches(fs, landing):
+            mine = located.manifest.owner == owner.token
+            if mine or not leases.held(located.manifest.owner):
+                found.append(located)
+    return found
+
+
+def may_take(fs: FileSystem, located: Located, owner: Owner, *, lease_seconds: float) -> bool:
+    if located.manifest.owner == owner.token:
+        return True
+    book = _LeaseBook(fs, located.manifest.batch.landing, lease_seconds, _now_ms())
+    return not book.held(located.manifest.owner)
+
+
+@dataclass(frozen=True)
+class Sealed:
+    batch: BatchPlan  # as present in the sealed folder, under its load id
+    returned: tuple[str, ...]  # files that changed after inspection, put back in landing
+
+
+def seal_batch(
+    fs: FileSystem, located: Located, owner: Owner, *, location_of: Any
+) -> Sealed | None:
+    """Take the staged batch under a load id of this attempt's own (one folder rename). None
+    when another attempt renamed it first. `location_of(batch)` names the Parquet output."""
+    load_id = new_load_id(located.batch_id)
+    landing = located.manifest.batch.landing
+    folder = staging_folder(landing, load_id)
+    if not fs.rename(located.folder, folder):
+        return None
+    planned = located.manifest.batch.rebased(load_id)
+    present = {e.path: e for e in fs.list_files(folder)}
+    keep: list[StagedFile] = []
+    returned: list[str] = []
+    for staged in planned.files:
+        entry = present.pop(staged.staged, None)
+        if entry is None:
+            continue  # claimed by another run, or never renamed in
+        if (entry.size, entry.modification_time_ms) == (staged.size, staged.mtime_ms):
+            keep.append(staged)
+        else:
+            returned.append(_put_back(fs, staged, landing))
+    for path, entry in present.items():
+        if entry.name.endswith(".avro") and not entry.name.startswith(("_", ".")):
+            # Not in the plan: cannot happen through this module; let a later run inspect it.
+            returned.append(_put_back(fs, StagedFile(path, path, entry.size, 0), landing))
+    batch = replace(planned, files=tuple(keep))
+    fs.write_bytes(
+        manifest_path(landing, load_id),
+        Manifest.for_owner(batch, owner, location_of(batch)).to_json(),
+    )
+    for path in returned:
+        log.warning("%s changed after it was inspected: put back in landing", path)
+    return Sealed(batch, tuple(returned))
+
+
+def _put_back(fs: FileSystem, staged: StagedFile, landing: str) -> str:
+    """Return a claimed file to landing under its own name (or, if a new file took that name,
+    beside it with a suffix), with its sidecar; forget its recorded content."""
+    target = (
+        staged.source
+        if staged.source != staged.staged
+        else f"{landing}/{staged.staged.rsplit('/', 1)[-1]}"
+    )
+    candidate, suffix = target, 0
+    while not fs.rename(staged.staged, candidate):
+        if fs.status(staged.staged) is None:
+            return candidate
+        suffix += 1
+        candidate = f"{target.removesuffix('.avro')}.returned-{suffix}.avro"
+    if staged.sidecar:
+        folder, name = staged.staged.rsplit("/", 1)
+        fs.rename(f"{folder}/_{name.removesuffix('.avro')}.avsc", staged.sidecar)
+    if staged.checksum:
+        fs.delete(ledger_path(landing, staged.checksum))
+    return candidate
+
+
+def commit_batch(fs: FileSystem, batch: BatchPlan) -> bool:
+    """Move the verified batch from staging to committed: the point of no return. False when
+    this attempt no longer holds the folder (another attempt sealed it)."""
+    fs.makedirs(committed_root(batch.landing))
+    return fs.rename(batch.folder, committed_folder(batch.landing, batch.batch_id))
+
+
+def archive_batch(fs: FileSystem, landing: str, batch_id: str, day: str) -> str | None:
+    """Move a committed batch to `_archive/<day>/`; its path, or None when it was not there
+    (archived by an earlier try or by a run that rolled it forward)."""
+    target = archive_folder(landing, day, batch_id)
+    fs.makedirs(target.rsplit("/", 1)[0])
+    if fs.rename(committed_folder(landing, batch_id), target):
+        return target
+    return None
+
+
+# --- quarantine ------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -45,7 +434,7 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
     while not fs.rename(record.source, target):
         # Either the source is gone (nothing to do) or a file of that name was already set
         # aside today: keep both, the newer with a counter.
-        if not fs.exists(record.source):
+        if fs.status(record.source) is None:
             return None
         suffix += 1
         target = f"{folder}/{name}.{suffix}"
@@ -56,59 +445,3 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
     )
     return target
 
-
-def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
-    if not fs.rename(staged.source, staged.staged):
-        return False
-    if staged.sidecar:
-        # Beside its file, hidden from Hive's reader by the leading "_".
-        folder, name = staged.staged.rsplit("/", 1)
-        fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
-    return True
-
-
-def claim_batch(fs: FileSystem, batch: BatchPlan, *, threads: int = 1) -> BatchPlan:
-    """Rename the batch's files into its staging folder. Files that another run claimed first
-    are dropped from the batch. Renames are independent and latency-bound, so `threads` of
-    them run at once.
-
-    The manifest is written before the first rename: a claim cut short (a killed worker)
-    leaves its files in a folder that names their batch, and the next run resumes it."""
-    fs.makedirs(batch.folder)
-    manifest = manifest_path(batch.landing, batch.batch_id)
-    fs.write_bytes(manifest, json.dumps(batch.to_dict(), indent=1).encode())
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
-    lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
-    if not lost:
-        return batch
-    for source in sorted(lost):
-        log.info(
-            "%s was claimed by another run; leaving it out of batch %s", source, batch.batch_id
-        )
-    claimed = batch.without(lost)
-    if claimed.files:
-        fs.write_bytes(manifest, json.dumps(claimed.to_dict(), indent=1).encode())
-    else:
-        fs.delete(batch.folder, recursive=True)
-    return claimed
-
-
-def recover_staged_batches(fs: FileSystem, landings: Sequence[str]) -> list[BatchPlan]:
-    """Batches that an earlier run claimed but did not finish (a failed conversion or
-    verification leaves them in staging): they are loaded again, into their own partition."""
-    recovered: list[BatchPlan] = []
-    for landing in landings:
-        for folder in fs.list_folders(staging_root(landing)):
-            manifest = f"{folder}/{MANIFEST}"
-            if not fs.exists(manifest):
-                continue
-            batch = BatchPlan.from_dict(json.loads(fs.read_range(manifest, 0, 1 << 30)))
-            present = {e.path for e in fs.list_files(folder)}
-            missing = {f.source for f in batch.files if f.staged not in present}
-            if missing and len(missing) == len(batch.files):
-                # Cut short before its first rename: nothing was claimed.
-                fs.delete(folder, recursive=True)
-                continue
-            recovered.append(batch.without(missing) if missing else batch)
-    return recovered

@@ -43,6 +43,12 @@ class IngestConfig:
     min_parallel_batch_bytes: int = 16 * 1024**2
     # Target size of the Parquet files a batch writes (Hive's merge step).
     parquet_file_size_bytes: int = 256 * 1024**2
+    # A run's claimed batches are taken over by another run only once that run has not
+    # touched its lease for this long (a run that died, or a zombie attempt).
+    lease_seconds: int = 600
+    # A file whose content (HDFS checksum) was claimed before is set aside as a duplicate
+    # delivery; True loads re-deliveries again.
+    load_duplicates: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -65,6 +71,8 @@ class IngestConfig:
             )
         if self.max_files_per_batch < 1 or self.max_bytes_per_batch < 1:
             raise ValueError("batch limits must be positive")
+        if self.lease_seconds < 10:
+            raise ValueError("lease_seconds must be at least 10")
         if self.parallel_loads < 1 or self.header_read_threads < 1:
             raise ValueError("parallel_loads and header_read_threads must be at least 1")
 
@@ -104,6 +112,8 @@ PARAM_FIELDS = (
     "impala_version",
     "parallel_loads",
     "min_parallel_batch_bytes",
+    "lease_seconds",
+    "load_duplicates",
 )
 
 

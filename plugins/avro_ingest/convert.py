@@ -1,8 +1,8 @@
-"""Convert one claimed batch to Parquet in Hive, in one session and with one INSERT for the
-whole batch: a temporary AvroSerDe table over the batch's staging folder, the target table
-created on first sight (or evolved), and INSERT OVERWRITE of the batch's own partition, so a
-rerun replaces that partition instead of adding rows, and readers never see half of it
-(Hive moves the finished files into place at the end of the statement).
+"""Convert one sealed batch to Parquet in Hive, in one session and with one INSERT for the
+whole batch: a temporary AvroSerDe table over the batch's staging folder, and a pending
+Parquet table over the directory that will become the batch's own partition. The target
+table (created on first sight, or evolved) does not list that directory until the rows are
+verified and the batch committed (`publish_partition`), so readers never see unverified rows.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from avro_ingest.batch import BatchPlan
-from avro_ingest.layout import schema_file, temp_table_name
+from avro_ingest.layout import pending_table_name, schema_file, temp_table_name
 from avro_ingest.plan import (
     TablePlan,
     build_plan,
+    render_add_partition,
     render_create_avro_temp_table,
+    render_create_parquet_pending_table,
     render_create_parquet_table,
     render_drop_table,
-    render_insert_overwrite_partition,
+    render_insert_overwrite_table,
 )
 from avro_ingest.ports import SqlRunner
 from avro_ingest.quoting import compose, identifier, join, qualified, string_literal
@@ -37,7 +39,9 @@ __all__ = [
     "conversion_settings",
     "convert_batch",
     "load_statements",
+    "partition_location",
     "prepare_table",
+    "publish_partition",
     "reconcile",
     "table_statements",
     "target_location",
@@ -62,6 +66,7 @@ class TableState:
 @dataclass
 class ConversionResult:
     batch_id: str
+    landing: str
     database: str
     table: str
     partition: dict[str, str]
@@ -77,6 +82,7 @@ class ConversionResult:
     started_at: float | None = None
     finished_at: float | None = None
     dry_run: bool = False
+    location: str | None = None  # the partition's directory
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -84,6 +90,12 @@ class ConversionResult:
 
 def target_location(target_root: str, database: str, table: str) -> str:
     return f"{target_root}/{database}/{table}"
+
+
+def partition_location(target_root: str, batch: BatchPlan) -> str:
+    """Where a batch's Parquet files go: the directory Hive would give its partition."""
+    spec = "/".join(f"{k}={v}" for k, v in batch.partition.items())
+    return f"{target_location(target_root, batch.database, batch.table)}/{spec}"
 
 
 def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
@@ -191,16 +203,28 @@ def table_statements(
     return [], added
 
 
-def load_statements(batch: BatchPlan, plan: TablePlan, *, schema_url: str) -> list[str]:
-    """The temporary table over the batch's staging folder and the one INSERT of its partition."""
-    temp = temp_table_name(batch.batch_id)
+def load_statements(
+    batch: BatchPlan, plan: TablePlan, *, schema_url: str, location: str
+) -> list[str]:
+    """The temporary tables over the batch's staging folder and its pending output, and the one
+    INSERT that converts the one into the other."""
+    avro, parquet = temp_table_name(batch.batch_id), pending_table_name(batch.batch_id)
     return [
-        render_drop_table(batch.database, temp),
-        render_create_avro_temp_table(batch.database, temp, batch.folder, schema_url),
-        render_insert_overwrite_partition(
-            plan, batch.database, batch.table, batch.partition, batch.database, temp
-        ),
+        render_drop_table(batch.database, avro),
+        render_create_avro_temp_table(batch.database, avro, batch.folder, schema_url),
+        render_drop_table(batch.database, parquet),
+        render_create_parquet_pending_table(plan, batch.database, parquet, location),
+        render_insert_overwrite_table(plan, batch.database, parquet, batch.database, avro),
     ]
+
+
+def publish_partition(hive: SqlRunner, batch: BatchPlan, location: str) -> str:
+    """Make a committed batch's rows visible: its directory becomes its partition."""
+    statement = render_add_partition(
+        plan_for(batch), batch.database, batch.table, batch.partition, location
+    )
+    hive.run_statements([statement])
+    return statement
 
 
 def plan_for(batch: BatchPlan) -> TablePlan:
@@ -249,16 +273,20 @@ def convert_batch(
     batch: BatchPlan,
     table: PreparedTable,
     *,
+    location: str,
     parquet_file_size_bytes: int,
     dry_run: bool = False,
 ) -> ConversionResult:
-    """Load one batch into its own partition of a prepared table (the schema file must be on
-    HDFS at layout.schema_file), in one session. The caller verifies the row count (verify.py).
-    `table` tells whether this batch is the one that created or evolved the table."""
+    """Convert one batch into its pending Parquet output at `location` (the schema file must be
+    on HDFS at layout.schema_file), in one session. The caller verifies the row count and
+    publishes the partition. `table` tells whether this batch created or evolved the table."""
     plan = plan_for(batch)
-    statements = load_statements(batch, plan, schema_url=schema_file(batch.landing, batch.batch_id))
+    statements = load_statements(
+        batch, plan, schema_url=schema_file(batch.landing, batch.batch_id), location=location
+    )
     result = ConversionResult(
         batch_id=batch.batch_id,
+        landing=batch.landing,
         database=batch.database,
         table=batch.table,
         partition=batch.partition,
@@ -269,6 +297,7 @@ def convert_batch(
         records_expected=batch.records,
         statements=[*table.statements, *statements],
         dry_run=dry_run,
+        location=location,
     )
     if dry_run:
         return result

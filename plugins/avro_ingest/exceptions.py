@@ -25,7 +25,9 @@ __all__ = [
     "ConfigurationError",
     "CorruptBlock",
     "CorruptHeader",
+    "DuplicateDelivery",
     "EmptyFile",
+    "FileGone",
     "HeaderTooLarge",
     "InvalidIdentifier",
     "InvalidLiteral",
@@ -255,6 +257,32 @@ class InvalidLiteral(TerminalError, ValueError):
         if len(shown) > 200:
             shown = shown[:200] + "...(" + str(len(shown)) + " chars)"
         super().__init__(f"invalid SQL literal {shown}: {rule}", file=file)
+
+
+class DuplicateDelivery(TerminalError):
+    """The file's content (its HDFS checksum) was claimed before, from another path or with
+    another modification time: a producer delivered it again. Set aside unless the run is
+    told to load re-deliveries."""
+
+    def __init__(self, original: str, delivered: str, checksum: str, *, file: str | None = None):
+        self.reason = "duplicate_delivery"
+        self.original = original
+        self.checksum = checksum
+        super().__init__(
+            f"same content (HDFS checksum {checksum[:24]}...) as {original}, claimed {delivered};"
+            " set load_duplicates to load a re-delivery again",
+            file=file,
+        )
+
+
+# --- files that move under us ----------------------------------------------------------------
+
+
+class FileGone(AvroIngestError):
+    """A listed file was gone when it was read: another run claimed it, or its writer removed
+    or renamed it. Neither terminal nor transient: the file is left out of this run."""
+
+    reason = "gone"
 
 
 # --- environment -----------------------------------------------------------------------------

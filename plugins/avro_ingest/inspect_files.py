@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avro_ingest.count import count_records, fingerprint
-from avro_ingest.exceptions import AvroIngestError, TerminalError
+from avro_ingest.exceptions import AvroIngestError, FileGone, TerminalError
 from avro_ingest.files import FileEntry
 from avro_ingest.naming import to_table_name
 from avro_ingest.plan import build_plan
@@ -45,6 +45,7 @@ class FileInfo:
     header_bytes_read: int
     schema_source: str  # "header" or "sidecar"
     sidecar: str | None = None  # the .avsc beside the file, moved with it when claimed
+    checksum: str | None = None  # HDFS' checksum of its content, once in the ledger
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,8 @@ def _inspect_one(
     table_rule: str,
     table_prefix: str,
     planned: set[str],
-) -> FileInfo | Rejection:
+) -> FileInfo | Rejection | None:
+    """The file's facts, its rejection, or None when it vanished after it was listed."""
     step = "read_schema"
     try:
         header, records = _header_and_count(fs, entry)
@@ -139,6 +141,8 @@ def _inspect_one(
             schema_source=source,
             sidecar=sidecar.path if sidecar is not None else None,
         )
+    except FileGone:
+        return None
     except AvroIngestError as error:
         if not isinstance(error, TerminalError):
             raise
@@ -162,7 +166,8 @@ def inspect_files(
     threads: int = 8,
 ) -> tuple[list[FileInfo], list[Rejection], float]:
     """Inspect (landing, file, sidecar) triples in parallel: header reads are latency-bound.
-    Returns the good files, the rejected ones, and the seconds it took."""
+    Returns the good files, the rejected ones, and the seconds it took. A file that vanished
+    after it was listed (claimed by another run, moved by its writer) is left out."""
     started = time.monotonic()
     planned: set[str] = set()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:

@@ -1,27 +1,35 @@
 """Where files live during ingestion, and the names derived from a batch. Pure.
 
     <landing>/                      files arrive here (users' writers)
-    <landing>/_staging/<batch>/     claimed: one folder per batch, read by its temporary table
-    <landing>/_staging/<batch>/_batch.json   the batch's manifest (Hive skips `_` files)
-    <landing>/_work/<batch>.avsc    the schema the temporary table is declared with
-    <landing>/_archive/<day>/<batch>/        verified and published
+    <landing>/_staging/<claim>/     claimed by one run: a folder named by a fresh claim id
+    <landing>/_staging/<claim>-<seal>/   sealed by the attempt that loads it (see claim.py)
+    <landing>/_staging/<id>/_batch.json  the batch's manifest (Hive skips `_` files)
+    <landing>/_committed/<id>/      verified; its Parquet partition is (being) registered
+    <landing>/_archive/<day>/<id>/  published
     <landing>/_quarantine/<day>/<file> (+ <file>.reason.json)   set aside, with the reason
+    <landing>/_work/<id>.avsc       the schema the temporary table is declared with
+    <landing>/_leases/<owner>       touched by a run while it works on its batches
+    <landing>/_ledger/<checksum>    one per claimed file content: re-deliveries are recognised
 
-Every move between them is one HDFS rename, so a file is always in exactly one place.
+Every move of a data file is one HDFS rename, so a file is always in exactly one place.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-from collections.abc import Iterable
-
-from avro_ingest.files import FileEntry
+import secrets
 
 STAGING = "_staging"
 ARCHIVE = "_archive"
 QUARANTINE = "_quarantine"
 WORK = "_work"
+COMMITTED = "_committed"
+LEASES = "_leases"
+LEDGER = "_ledger"
 MANIFEST = "_batch.json"
+# Separates a batch's claim id from the seal of the attempt that loads it.
+SEAL_SEPARATOR = "_"
 
 
 def staging_root(landing: str) -> str:
@@ -34,6 +42,22 @@ def staging_folder(landing: str, batch_id: str) -> str:
 
 def manifest_path(landing: str, batch_id: str) -> str:
     return f"{staging_folder(landing, batch_id)}/{MANIFEST}"
+
+
+def committed_root(landing: str) -> str:
+    return f"{landing}/{COMMITTED}"
+
+
+def committed_folder(landing: str, batch_id: str) -> str:
+    return f"{landing}/{COMMITTED}/{batch_id}"
+
+
+def lease_path(landing: str, owner: str) -> str:
+    return f"{landing}/{LEASES}/{owner}"
+
+
+def ledger_path(landing: str, checksum: str) -> str:
+    return f"{landing}/{LEDGER}/{checksum}"
 
 
 def schema_file(landing: str, batch_id: str) -> str:
@@ -55,14 +79,31 @@ def staged_name(landing: str, path: str) -> str:
     return relative.replace("/", "__")
 
 
-def batch_id_for(table: str, fingerprint: str, files: Iterable[FileEntry]) -> str:
-    """Deterministic: the same files (path, size, mtime) with the same schema and table give
-    the same id, so a rerun overwrites that batch's own partition instead of adding rows."""
-    digest = hashlib.sha256(f"{table}\n{fingerprint}\n".encode())
-    for entry in sorted(files, key=lambda e: e.path):
-        digest.update(f"{entry.path}\t{entry.size}\t{entry.modification_time_ms}\n".encode())
-    return "b" + digest.hexdigest()[:15]
+def new_claim_id(now: dt.datetime | None = None) -> str:
+    """A fresh claim id: its time, for people, and 48 random bits, so that no two claims, by any
+    run or attempt, ever share a staging folder or a partition."""
+    stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%d%H%M%S")
+    return f"c{stamp}{secrets.token_hex(6)}"
+
+
+def new_load_id(batch_id: str) -> str:
+    """The id a loading attempt seals a claimed batch under: `<claim id>-<seal>`. It names the
+    batch's staging folder from then on, its Parquet partition and its archive folder."""
+    return f"{claim_id_of(batch_id)}{SEAL_SEPARATOR}{secrets.token_hex(4)}"
+
+
+def claim_id_of(batch_id: str) -> str:
+    return batch_id.split(SEAL_SEPARATOR, 1)[0]
+
+
+def owner_token(run_id: str) -> str:
+    """The lease name of a run: its id hashed (a run id may hold any character)."""
+    return hashlib.sha256(run_id.encode()).hexdigest()[:20]
 
 
 def temp_table_name(batch_id: str) -> str:
     return f"tmp_avro_{batch_id}"
+
+
+def pending_table_name(batch_id: str) -> str:
+    return f"tmp_parquet_{batch_id}"

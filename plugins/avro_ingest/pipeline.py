@@ -1,52 +1,79 @@
 """The pipeline's steps as plain functions over the service protocols (ports.py). Each Airflow
 task calls one of them; each returns a JSON-ready dict for XCom.
 
-    plan_run       detect complete files, read schemas and counts, quarantine bad files,
-                   group by schema and table, claim each batch by rename
-    load_table     for one target table: convert its batches (one INSERT each) and verify
-    archive        move verified batch folders to _archive/<day>/ (one rename per batch)
+    plan_run       detect closed, quiet files, read schemas and counts, set aside bad files
+                   and re-deliveries, group by schema and table, claim each batch by rename,
+                   and take over batches of runs that are gone
+    load_table     for one target table: seal each batch, convert it (one INSERT each) where
+                   readers do not look, verify, commit, publish its partition
+    archive        move committed batch folders to _archive/<day>/ (one rename per batch)
     teardown       drop the temporary tables and delete the schema files, always
+
+Each step that touches claimed batches keeps its run's lease fresh while it works; the
+protocol that makes any interleaving of runs and attempts safe is in claim.py.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import json
 import logging
 import time
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
 import fastavro
 
 from avro_ingest.batch import BatchPlan, group_into_batches
-from avro_ingest.claim import QuarantineRecord, claim_batch, quarantine, recover_staged_batches
+from avro_ingest.claim import (
+    COMMITTED,
+    STAGED,
+    Lease,
+    Located,
+    Manifest,
+    Owner,
+    QuarantineRecord,
+    archive_batch,
+    claim_batch,
+    commit_batch,
+    find_batches,
+    may_take,
+    orphaned_batches,
+    quarantine,
+    register_deliveries,
+    remove_if_empty,
+    seal_batch,
+)
 from avro_ingest.config import IngestConfig
 from avro_ingest.convert import (
     ConversionResult,
     PreparedTable,
     SchemaConflict,
     convert_batch,
+    partition_location,
     plan_for,
     prepare_table,
+    publish_partition,
     schema_json,
 )
 from avro_ingest.detect import detect
+from avro_ingest.exceptions import FileGone, TransientError
+from avro_ingest.files import FileEntry
 from avro_ingest.inspect_files import Rejection, inspect_files
 from avro_ingest.layout import (
-    archive_folder,
+    claim_id_of,
     manifest_path,
+    pending_table_name,
     schema_file,
-    staging_folder,
     temp_table_name,
 )
 from avro_ingest.plan import render_drop_table
 from avro_ingest.ports import FileSystem, SqlRunner, StatementFailed
-from avro_ingest.verify import VerificationFailed, count_partition_rows, verify_counts
+from avro_ingest.verify import VerificationFailed, count_pending_rows, verify_counts
 
 __all__ = ["archive", "load_table", "plan_run", "teardown"]
 
@@ -69,10 +96,47 @@ def _record(rejection: Rejection, run_id: str) -> QuarantineRecord:
     )
 
 
-def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, Any]:
+def _closed(
+    fs: FileSystem, entries: Sequence[FileEntry], threads: int
+) -> tuple[list[FileEntry], int]:
+    """The entries whose writers have closed them, and how many are still open. HDFS lists an
+    open file with its completed blocks' length and its creation time, so a file held open past
+    the quiet period looks complete (and, while small, empty); only its block report tells."""
+    if not entries:
+        return [], 0
+
+    def is_open(entry: FileEntry) -> bool | None:
+        try:
+            return fs.under_construction(entry.path)
+        except FileGone:
+            return None
+
+    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+        states = list(pool.map(is_open, entries))
+    closed = [e for e, state in zip(entries, states, strict=True) if state is False]
+    return closed, sum(1 for state in states if state)
+
+
+def plan_run(
+    fs: FileSystem, config: IngestConfig, *, run_id: str, attempt: str = ""
+) -> dict[str, Any]:
+    """Detect, inspect, set bad files aside, and claim: the files this run will load, grouped
+    by table, with the batches it takes over from runs that are gone."""
+    owner = Owner(run_id, attempt)
+    lease = (
+        contextlib.nullcontext()
+        if config.dry_run
+        else Lease(fs, config.landing_paths, owner, config.lease_seconds)
+    )
+    with lease:
+        return _plan_run(fs, config, owner)
+
+
+def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> dict[str, Any]:
     now = _utc_now()
     day = now.date().isoformat()
     steps: dict[str, float] = {}
+    threads = config.header_read_threads
 
     started = time.monotonic()
     candidates: list[tuple[str, Any, Any]] = []
@@ -85,8 +149,9 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
             quiet_period_seconds=config.quiet_period_seconds,
             require_success_marker=config.require_success_marker,
         )
-        waiting += len(found.waiting)
-        candidates.extend((landing, e, found.sidecars.get(e.path)) for e in found.ready)
+        ready, still_open = _closed(fs, [*found.ready, *found.empty], threads)
+        waiting += len(found.waiting) + still_open
+        candidates.extend((landing, e, found.sidecars.get(e.path)) for e in ready if e.size)
         empties.extend(
             Rejection(
                 e,
@@ -96,7 +161,8 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
                 f"{e.path}: file is empty (0 bytes)",
                 "detect",
             )
-            for e in found.empty
+            for e in ready
+            if not e.size
         )
     steps["detect"] = time.monotonic() - started
 
@@ -105,9 +171,14 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
         candidates,
         table_rule=config.table_name_rule,
         table_prefix=config.table_prefix,
-        threads=config.header_read_threads,
+        threads=threads,
     )
     rejected = empties + rejected
+    if not config.dry_run and not config.load_duplicates:
+        started = time.monotonic()
+        infos, duplicates = register_deliveries(fs, infos, owner, threads=threads)
+        rejected += duplicates
+        steps["dedupe"] = time.monotonic() - started
     batches = group_into_batches(
         infos,
         database=config.database,
@@ -126,14 +197,24 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
         quarantined = [r.to_dict() | {"would_move_to": "_quarantine"} for r in rejected]
     else:
         for rejection in rejected:
-            target = quarantine(fs, rejection.landing, day, _record(rejection, run_id))
+            target = quarantine(fs, rejection.landing, day, _record(rejection, owner.run_id))
             if target is not None:
                 quarantined.append(rejection.to_dict() | {"quarantined_to": target})
-        claimed = recover_staged_batches(fs, config.landing_paths)
-        if claimed:
-            log.info("resuming %d batch(es) left in staging by an earlier run", len(claimed))
+        adopted = orphaned_batches(
+            fs, config.landing_paths, owner, lease_seconds=config.lease_seconds
+        )
+        for located in adopted:
+            log.info(
+                "taking over batch %s of run %s (%s)",
+                located.batch_id,
+                located.manifest.run_id,
+                "this run's earlier attempt"
+                if located.manifest.owner == owner.token
+                else "its lease has lapsed",
+            )
+            claimed.append(replace(located.manifest.batch, batch_id=located.batch_id))
         for batch in batches:
-            got = claim_batch(fs, batch, threads=config.header_read_threads)
+            got = claim_batch(fs, batch, owner, threads=threads)
             if got.files:
                 claimed.append(got)
     steps["claim"] = time.monotonic() - started
@@ -149,7 +230,7 @@ def plan_run(fs: FileSystem, config: IngestConfig, *, run_id: str) -> dict[str, 
     for batch in claimed:
         by_table[f"{batch.database}.{batch.table}"].append(batch.to_dict())
     return {
-        "run_id": run_id,
+        "run_id": owner.run_id,
         "dry_run": config.dry_run,
         "tables": [{"table": name, "batches": group} for name, group in sorted(by_table.items())],
         "quarantined": quarantined,
@@ -167,7 +248,9 @@ def _undecodable_files(fs: FileSystem, batch: BatchPlan) -> list[tuple[str, str]
             with fs.open_stream(staged.staged) as stream:
                 for _ in fastavro.reader(stream):  # type: ignore[arg-type]
                     pass
-        except Exception as error:
+        except (TransientError, FileGone):
+            raise  # a service fault, or a file moved under us: not a verdict on the file
+        except Exception as error:  # whatever fastavro raises on bytes it cannot decode
             bad.append((staged.source, f"{type(error).__name__}: {error}"))
     return bad
 
@@ -214,6 +297,7 @@ class _BatchOutcome:
     result: ConversionResult | None = None
     failed: dict[str, Any] | None = None
     quarantined: list[dict[str, Any]] = field(default_factory=list)
+    returned: list[str] = field(default_factory=list)
     verify_seconds: float = 0.0
 
 
@@ -236,15 +320,111 @@ def load_table(
     config: IngestConfig,
     *,
     run_id: str,
+    attempt: str = "",
 ) -> dict[str, Any]:
-    """Convert and verify every batch of one target table. The table is created or evolved
-    once per schema, then that schema's batches load `config.parallel_loads` at a time, each in
-    its own HiveServer2 session and partition. A failing batch is reported and leaves its
-    files in staging; the others go on. Raises only for transient errors (the task retries)."""
-    table = table_group["table"]
+    """Load every batch of one target table. Each batch is first sealed by this attempt (see
+    claim.py); the table is created or evolved once per schema, then that schema's batches
+    load `config.parallel_loads` at a time, each in its own HiveServer2 session. A failing
+    batch is reported and stays in staging; the others go on. Raises only for transient errors
+    (the task retries)."""
+    owner = Owner(run_id, attempt)
+    planned = [BatchPlan.from_dict(data) for data in table_group["batches"]]
+    if config.dry_run:
+        return _load_sealed(fs, hive, table_group["table"], planned, [], config, owner)
+    with Lease(fs, sorted({b.landing for b in planned}), owner, config.lease_seconds):
+        sealed, outcomes = _take_batches(fs, hive, planned, config, owner)
+        return _load_sealed(fs, hive, table_group["table"], sealed, outcomes, config, owner)
+
+
+def _take_batches(
+    fs: FileSystem,
+    hive: SqlRunner,
+    planned: Sequence[BatchPlan],
+    config: IngestConfig,
+    owner: Owner,
+) -> tuple[list[BatchPlan], list[_BatchOutcome]]:
+    """Seal each planned batch for this attempt, or roll a committed one forward; a batch that
+    another live run holds, or that is gone, is reported as taken over."""
+    found: dict[str, list[Located]] = defaultdict(list)
+    for landing in sorted({b.landing for b in planned}):
+        for located in find_batches(fs, landing):
+            found[claim_id_of(located.batch_id)].append(located)
+    sealed: list[BatchPlan] = []
     outcomes: list[_BatchOutcome] = []
+    for batch in planned:
+        places = found.get(claim_id_of(batch.batch_id), [])
+        committed = [p for p in places if p.state == COMMITTED]
+        staged = [p for p in places if p.state == STAGED]
+        if committed:
+            outcomes.append(_roll_forward(hive, committed[0], owner))
+        elif not staged:
+            outcomes.append(
+                _taken_over(batch, "it is no longer in staging: another run took it over")
+            )
+        elif not may_take(fs, staged[0], owner, lease_seconds=config.lease_seconds):
+            holder = staged[0].manifest.run_id
+            outcomes.append(_taken_over(batch, f"run {holder} is loading it"))
+        else:
+            got = seal_batch(
+                fs,
+                staged[0],
+                owner,
+                location_of=lambda b: partition_location(config.target_root, b),
+            )
+            if got is None:
+                outcomes.append(_taken_over(batch, "another attempt sealed it first"))
+            elif got.batch.files:
+                sealed.append(got.batch)
+                if got.returned:
+                    outcomes.append(_BatchOutcome(returned=list(got.returned)))
+            else:
+                remove_if_empty(fs, got.batch.folder)
+                outcomes.append(_BatchOutcome(returned=list(got.returned)))
+    return sealed, outcomes
+
+
+def _roll_forward(hive: SqlRunner, located: Located, owner: Owner) -> _BatchOutcome:
+    """Finish a batch that was verified and committed but perhaps not published: registering
+    its partition is idempotent, so whoever gets here first makes it visible."""
+    manifest = located.manifest
+    batch = replace(manifest.batch, batch_id=located.batch_id)
+    location = manifest.location or ""
+    statement = publish_partition(hive, batch, location)
+    log.info("batch %s was committed by run %s; published it", batch.batch_id, manifest.run_id)
+    result = ConversionResult(
+        batch_id=batch.batch_id,
+        landing=batch.landing,
+        database=batch.database,
+        table=batch.table,
+        partition=batch.partition,
+        new_table=False,
+        added_columns=[],
+        files=len(batch.files),
+        bytes=batch.size,
+        records_expected=batch.records,
+        rows_verified=batch.records,
+        statements=[statement],
+        location=location,
+    )
+    return _BatchOutcome(result=result)
+
+
+def _taken_over(batch: BatchPlan, why: str) -> _BatchOutcome:
+    message = f"batch {batch.batch_id} was taken over ({why}); this run did not load it"
+    log.error("%s", message)
+    return _BatchOutcome(failed=_failure(batch, message, taken_over=True))
+
+
+def _load_sealed(
+    fs: FileSystem,
+    hive: SqlRunner,
+    table: str,
+    batches: Sequence[BatchPlan],
+    outcomes: list[_BatchOutcome],
+    config: IngestConfig,
+    owner: Owner,
+) -> dict[str, Any]:
     started = time.monotonic()
-    batches = [BatchPlan.from_dict(data) for data in table_group["batches"]]
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_loads)) as pool:
         for run in _schema_runs(batches):
             try:
@@ -253,7 +433,7 @@ def load_table(
                 )
             except SchemaConflict as conflict:
                 outcomes.extend(
-                    _BatchOutcome(quarantined=_set_aside_conflict(fs, batch, conflict, run_id))
+                    _BatchOutcome(quarantined=_set_aside_conflict(fs, batch, conflict, owner))
                     for batch in run
                 )
                 continue
@@ -264,7 +444,7 @@ def load_table(
             ready = PreparedTable(new_table=False, added_columns=(), statements=())
             outcomes.extend(
                 pool.map(
-                    lambda batch, table: _load_batch(fs, hive, batch, table, config, run_id),
+                    lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),
                     run,
                     [prepared] + [ready] * (len(run) - 1),
                 )
@@ -274,6 +454,7 @@ def load_table(
         "results": [o.result.to_dict() for o in outcomes if o.result is not None],
         "failed": [o.failed for o in outcomes if o.failed is not None],
         "quarantined": [moved for o in outcomes for moved in o.quarantined],
+        "returned_to_landing": [path for o in outcomes for path in o.returned],
         # Wall time of the table's loads; verification overlaps other batches' conversions.
         "step_seconds": {
             "convert": time.monotonic() - started,
@@ -282,14 +463,24 @@ def load_table(
     }
 
 
+def _failure(batch: BatchPlan, message: str, **more: Any) -> dict[str, Any]:
+    return {
+        "batch_id": batch.batch_id,
+        "landing": batch.landing,
+        "database": batch.database,
+        "table": f"{batch.database}.{batch.table}",
+        "error": message,
+        **more,
+    }
+
+
 def _failed(batch: BatchPlan, error: Exception) -> _BatchOutcome:
     log.error("batch %s failed: %s", batch.batch_id, error)
-    table = f"{batch.database}.{batch.table}"
-    return _BatchOutcome(failed={"batch_id": batch.batch_id, "table": table, "error": str(error)})
+    return _BatchOutcome(failed=_failure(batch, str(error)))
 
 
 def _set_aside_conflict(
-    fs: FileSystem, batch: BatchPlan, conflict: SchemaConflict, run_id: str
+    fs: FileSystem, batch: BatchPlan, conflict: SchemaConflict, owner: Owner
 ) -> list[dict[str, Any]]:
     moved = _quarantine_from_staging(
         fs,
@@ -297,9 +488,9 @@ def _set_aside_conflict(
         {f.source: str(conflict) for f in batch.files},
         error_class="SchemaConflict",
         reason=SchemaConflict.reason,
-        run_id=run_id,
+        run_id=owner.run_id,
     )
-    fs.delete(batch.folder, recursive=True)
+    remove_if_empty(fs, batch.folder)
     return moved
 
 
@@ -309,10 +500,12 @@ def _load_batch(
     batch: BatchPlan,
     table: PreparedTable,
     config: IngestConfig,
-    run_id: str,
+    owner: Owner,
 ) -> _BatchOutcome:
-    """Convert one batch (setting aside files Hive cannot decode) and verify its rows."""
+    """Convert one sealed batch into its pending output (setting aside files Hive cannot
+    decode), verify its rows, commit it, and publish its partition."""
     outcome = _BatchOutcome()
+    location = partition_location(config.target_root, batch)
     if not config.dry_run:
         fs.write_bytes(schema_file(batch.landing, batch.batch_id), schema_json(batch))
     try:
@@ -320,6 +513,7 @@ def _load_batch(
             convert_batch,
             hive,
             table=table,
+            location=location,
             parquet_file_size_bytes=config.parquet_file_size_bytes,
             dry_run=config.dry_run,
         )
@@ -343,27 +537,37 @@ def _load_batch(
                 dict(bad),
                 error_class="UndecodableFile",
                 reason="undecodable",
-                run_id=run_id,
+                run_id=owner.run_id,
             )
             batch = batch.without({source for source, _ in bad})
             if not batch.files:
-                fs.delete(batch.folder, recursive=True)
+                remove_if_empty(fs, batch.folder)
                 return outcome
             fs.write_bytes(
                 manifest_path(batch.landing, batch.batch_id),
-                json.dumps(batch.to_dict(), indent=1).encode(),
+                Manifest.for_owner(batch, owner, location).to_json(),
             )
             result = convert(batch)
-        if not config.dry_run:
-            started = time.monotonic()
-            result.rows_verified = verify_counts(
-                batch.batch_id, batch.records, count_partition_rows(hive, batch)
-            )
-            outcome.verify_seconds = time.monotonic() - started
+        if config.dry_run:
+            outcome.result = result
+            return outcome
+        started = time.monotonic()
+        rows = verify_counts(batch.batch_id, batch.records, count_pending_rows(hive, batch))
+        outcome.verify_seconds = time.monotonic() - started
     except (StatementFailed, VerificationFailed) as error:
+        # Nothing of it is visible: its output is not a partition. Drop it; the files stay.
+        if not config.dry_run:
+            fs.delete(location, recursive=True)
         failed = _failed(batch, error)
         failed.quarantined = outcome.quarantined
         return failed
+    if not commit_batch(fs, batch):
+        fs.delete(location, recursive=True)
+        taken = _taken_over(batch, "another attempt sealed it while this one was loading it")
+        taken.quarantined = outcome.quarantined
+        return taken
+    result.statements.append(publish_partition(hive, batch, location))
+    result.rows_verified = rows
     outcome.result = result
     return outcome
 
@@ -371,40 +575,46 @@ def _load_batch(
 def archive(
     fs: FileSystem, loads: Sequence[dict[str, Any]], plan: dict[str, Any]
 ) -> dict[str, Any]:
-    """Move each verified batch's folder to _archive/<day>/ in one rename."""
+    """Move each published batch's folder from committed to _archive/<day>/ in one rename."""
     started = time.monotonic()
     day = _utc_now().date().isoformat()
-    landing_of = {b["batch_id"]: b["landing"] for group in plan["tables"] for b in group["batches"]}
     moved = []
     for load in loads:
         for result in load["results"]:
             if result["dry_run"] or result["rows_verified"] is None:
                 continue
-            landing = landing_of[result["batch_id"]]
-            source = staging_folder(landing, result["batch_id"])
-            target = archive_folder(landing, day, result["batch_id"])
-            fs.makedirs(target.rsplit("/", 1)[0])
-            if fs.rename(source, target):
+            target = archive_batch(fs, result["landing"], result["batch_id"], day)
+            if target is not None:
                 moved.append(target)
-            elif fs.exists(target):
-                moved.append(target)  # archived by an earlier try of this task
             else:
-                raise RuntimeError(f"could not archive {source} to {target}")
+                log.info(
+                    "batch %s was archived already (an earlier try, or another run)",
+                    result["batch_id"],
+                )
     return {"batches": moved, "seconds": time.monotonic() - started}
 
 
-def teardown(fs: FileSystem, hive: SqlRunner, plan: dict[str, Any]) -> dict[str, Any]:
-    """Drop every temporary table and schema file of the run's batches, whatever happened."""
+def teardown(
+    fs: FileSystem, hive: SqlRunner, plan: dict[str, Any], loads: Sequence[dict[str, Any]] = ()
+) -> dict[str, Any]:
+    """Drop the temporary tables and schema files of the batches this run loaded or tried to,
+    whatever happened. Never a batch's data: the pending tables do not own their files."""
     dropped = []
     statements = []
-    for group in plan.get("tables", []):
-        for data in group["batches"]:
-            statements.append(
-                render_drop_table(data["database"], temp_table_name(data["batch_id"]))
-            )
-            path = schema_file(data["landing"], data["batch_id"])
-            fs.delete(path)
-            dropped.append(temp_table_name(data["batch_id"]))
+    touched = {
+        (r["landing"], r["database"], r["batch_id"]) for load in loads for r in load["results"]
+    }
+    touched |= {
+        (f["landing"], f["database"], f["batch_id"])
+        for load in loads
+        for f in load["failed"]
+        if not f.get("taken_over")
+    }
+    for landing, database, batch_id in sorted(touched):
+        for name in (temp_table_name(batch_id), pending_table_name(batch_id)):
+            statements.append(render_drop_table(database, name))
+            dropped.append(name)
+        fs.delete(schema_file(landing, batch_id))
     if statements and not plan.get("dry_run"):
         hive.run_statements(statements)
     return {"dropped_tables": dropped}

@@ -30,15 +30,16 @@ __all__ = [
     "ColumnPlan",
     "TablePlan",
     "build_plan",
+    "render_add_partition",
     "render_count_rows",
     "render_create_avro_temp_table",
+    "render_create_parquet_pending_table",
     "render_create_parquet_table",
-    "render_ctas",
     "render_drop_table",
     "render_impala_compute_incremental_stats",
     "render_impala_invalidate_metadata",
     "render_impala_refresh_partition",
-    "render_insert_overwrite_partition",
+    "render_insert_overwrite_table",
 ]
 
 DEFAULT_PARTITION_COLUMNS = ("ingest_date",)
@@ -178,23 +179,6 @@ def render_create_avro_temp_table(database: str, table: str, location: str, sche
     )
 
 
-def render_ctas(
-    plan: TablePlan,
-    database: str,
-    table: str,
-    location: str,
-    source_database: str,
-    source_table: str,
-) -> str:
-    return render(
-        "create_parquet_table_as_select.sql",
-        table=qualified(database, table),
-        location=string_literal(location),
-        select_list=plan.select_list(),
-        source=qualified(source_database, source_table),
-    )
-
-
 def render_create_parquet_table(plan: TablePlan, database: str, table: str, location: str) -> str:
     return render(
         "create_parquet_table.sql",
@@ -207,20 +191,36 @@ def render_create_parquet_table(plan: TablePlan, database: str, table: str, loca
     )
 
 
-def render_insert_overwrite_partition(
-    plan: TablePlan,
-    database: str,
-    table: str,
-    partition: Mapping[str, str],
-    source_database: str,
-    source_table: str,
+def render_create_parquet_pending_table(
+    plan: TablePlan, database: str, table: str, location: str
 ) -> str:
     return render(
-        "insert_overwrite_partition.sql",
+        "create_parquet_pending_table.sql",
         table=qualified(database, table),
-        partition_spec=_partition_spec(plan, partition),
+        columns=plan.column_definitions(),
+        location=string_literal(location),
+    )
+
+
+def render_insert_overwrite_table(
+    plan: TablePlan, database: str, table: str, source_database: str, source_table: str
+) -> str:
+    return render(
+        "insert_overwrite_table.sql",
+        table=qualified(database, table),
         select_list=plan.select_list(),
         source=qualified(source_database, source_table),
+    )
+
+
+def render_add_partition(
+    plan: TablePlan, database: str, table: str, partition: Mapping[str, str], location: str
+) -> str:
+    return render(
+        "add_partition.sql",
+        table=qualified(database, table),
+        partition_spec=_partition_spec(plan, partition),
+        location=string_literal(location),
     )
 
 

@@ -1,14 +1,16 @@
-"""Verify a loaded batch: the Parquet partition's row count, counted by a scan, must equal the
-sum of its files' Avro record counts (counted from the Avro blocks, independently of Hive)."""
+"""Verify a loaded batch: its pending Parquet output's row count, counted by a scan, must equal
+the sum of its files' Avro record counts (counted from the Avro blocks, independently of
+Hive). Only then is the batch committed and its partition published."""
 
 from __future__ import annotations
 
 from avro_ingest.batch import BatchPlan
 from avro_ingest.exceptions import AvroIngestError
+from avro_ingest.layout import pending_table_name
 from avro_ingest.plan import render_count_rows
 from avro_ingest.ports import SqlRunner
 
-__all__ = ["VerificationFailed", "count_partition_rows", "verify_counts"]
+__all__ = ["VerificationFailed", "count_pending_rows", "verify_counts"]
 
 # Without this, Hive answers COUNT(*) from the statistics its INSERT just wrote.
 SCAN_SETTINGS = {"hive.compute.query.using.stats": "false"}
@@ -25,7 +27,7 @@ class VerificationFailed(AvroIngestError):
         self.got = got
         super().__init__(
             f"batch {batch_id}: Parquet has {got} rows, the Avro files hold {expected} records; "
-            "its files stay in staging and nothing is archived"
+            "nothing was published, its files stay in staging and nothing is archived"
         )
 
 
@@ -35,8 +37,9 @@ def verify_counts(batch_id: str, expected: int, got: int) -> int:
     return got
 
 
-def count_partition_rows(hive: SqlRunner, batch: BatchPlan) -> int:
+def count_pending_rows(hive: SqlRunner, batch: BatchPlan) -> int:
     rows = hive.query(
-        render_count_rows(batch.database, batch.table, batch.partition), settings=SCAN_SETTINGS
+        render_count_rows(batch.database, pending_table_name(batch.batch_id)),
+        settings=SCAN_SETTINGS,
     )
     return int(rows[0][0])

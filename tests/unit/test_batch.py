@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import re
+
 from avro_ingest.batch import BatchPlan, group_into_batches
 from avro_ingest.files import FileEntry
 from avro_ingest.inspect_files import FileInfo, table_for
-from avro_ingest.layout import batch_id_for, staged_name
+from avro_ingest.layout import claim_id_of, new_claim_id, new_load_id, staged_name
 
 SCHEMA = {"type": "record", "name": "shop.Click", "fields": [{"name": "id", "type": "long"}]}
 
@@ -76,12 +78,33 @@ def test_no_split_below_the_minimum_part_size_or_past_the_file_count() -> None:
     assert [len(b.files) for b in by_limits] == [1, 1, 1]
 
 
-def test_batch_id_is_deterministic_and_depends_on_every_file() -> None:
-    files = [FileEntry("/l/a.avro", 10, 1), FileEntry("/l/b.avro", 20, 2)]
-    assert batch_id_for("t", "fp", files) == batch_id_for("t", "fp", list(reversed(files)))
-    touched = [FileEntry("/l/a.avro", 10, 1), FileEntry("/l/b.avro", 20, 3)]
-    assert batch_id_for("t", "fp", files) != batch_id_for("t", "fp", touched)
-    assert batch_id_for("t", "fp", files) != batch_id_for("u", "fp", files)
+def test_claim_ids_are_fresh_and_a_seal_keeps_its_claim() -> None:
+    # Two runs planning the same files must never share a staging folder or a partition.
+    ids = {new_claim_id() for _ in range(1000)}
+    assert len(ids) == 1000
+    claim = new_claim_id()
+    sealed = {new_load_id(claim) for _ in range(100)}
+    assert len(sealed) == 100
+    assert {claim_id_of(s) for s in sealed} == {claim}
+    # A second seal replaces the first, so names never grow.
+    assert claim_id_of(new_load_id(new_load_id(claim))) == claim
+    assert len(new_load_id(new_load_id(claim))) == len(new_load_id(claim))
+    # Usable as a Hive table name suffix and partition value as they are.
+    assert re.fullmatch(r"[a-z0-9_]+", new_load_id(claim))
+
+
+def test_rebased_batch_moves_its_files_to_the_new_folder() -> None:
+    batch = group_into_batches(
+        [info("/l/x/a.avro"), info("/l/b.avro")],
+        database="d",
+        ingest_date="2026-11-26",
+        max_files=9,
+        max_bytes=99,
+    )[0]
+    moved = batch.rebased(new_load_id(batch.batch_id))
+    assert [f.staged.rsplit("/", 1)[0] for f in moved.files] == [moved.folder] * 2
+    assert [f.staged.rsplit("/", 1)[1] for f in moved.files] == ["b.avro", "x__a.avro"]
+    assert [f.source for f in moved.files] == [f.source for f in batch.files]
 
 
 def test_staged_names_keep_sub_folders_apart() -> None:

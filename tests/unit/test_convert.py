@@ -7,6 +7,7 @@ from avro_ingest.convert import (
     TableState,
     conversion_settings,
     load_statements,
+    partition_location,
     parse_describe,
     plan_for,
     reconcile,
@@ -74,15 +75,21 @@ def statements_for(
 ) -> tuple[list[str], list[str]]:
     """What loading one batch alone sends: the table's DDL, then the batch's own statements."""
     ddl, added = table_statements(one, plan, existing=existing, target_root="/wh")
-    return [*ddl, *load_statements(one, plan, schema_url="/s.avsc")], added
+    location = partition_location("/wh", one)
+    return [*ddl, *load_statements(one, plan, schema_url="/s.avsc", location=location)], added
 
 
 def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> None:
     new, _ = statements_for(batch(files=3), plan_for(batch()), None)
-    # The table first (run once per schema), then the batch's own temporary table and INSERT.
-    assert [s.split()[0] for s in new] == ["CREATE", "DROP", "CREATE", "INSERT"]
+    # The table first (run once per schema), then the batch's own temporary tables (its Avro
+    # files, its pending Parquet output) and the one INSERT.
+    assert [s.split()[0] for s in new] == ["CREATE", "DROP", "CREATE", "DROP", "CREATE", "INSERT"]
     assert new[0].startswith("CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`click` (")
-    assert "PARTITION (`ingest_date`='2026-11-26', `batch_id`='b0123456789abcde')" in new[-1]
+    # The output goes where the batch's partition will be, but the target table is not
+    # written: readers see nothing until the partition is published after verification.
+    assert "LOCATION '/wh/lake/click/ingest_date=2026-11-26/batch_id=b0123456789abcde'" in new[4]
+    assert new[-1].startswith("INSERT OVERWRITE TABLE `lake`.`tmp_parquet_b0123456789abcde`")
+    assert not any("`lake`.`click`" in s for s in new[1:])
     existing, added = statements_for(
         batch(EVOLVED), plan_for(batch(EVOLVED)), parse_describe(DESCRIBE_ROWS)
     )

@@ -20,7 +20,7 @@ from avro_ingest.plan import (
     build_plan,
     render_create_avro_temp_table,
     render_create_parquet_table,
-    render_insert_overwrite_partition,
+    render_insert_overwrite_table,
 )
 from avro_ingest.read_schema import LocalRangeReader, read_header
 
@@ -108,9 +108,7 @@ def outcome(rel: str) -> tuple[str, int | str]:
         statements = [
             render_create_avro_temp_table("staging", f"tmp_{table}", f"/in/{rel}", "/s.avsc"),
             render_create_parquet_table(plan, "lake", table, f"/lake/{table}"),
-            render_insert_overwrite_partition(
-                plan, "lake", table, {"ingest_date": "2024-01-01"}, "staging", f"tmp_{table}"
-            ),
+            render_insert_overwrite_table(plan, "lake", table, "staging", f"tmp_{table}"),
         ]
         assert all(s.strip() for s in statements)
         assert all(f"`{c.name}`" in statements[1] for c in plan.columns)

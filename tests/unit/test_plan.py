@@ -8,13 +8,14 @@ from avro_ingest.plan import (
     build_plan,
     render_count_rows,
     render_create_avro_temp_table,
+    render_add_partition,
+    render_create_parquet_pending_table,
     render_create_parquet_table,
-    render_ctas,
     render_drop_table,
     render_impala_compute_incremental_stats,
     render_impala_invalidate_metadata,
     render_impala_refresh_partition,
-    render_insert_overwrite_partition,
+    render_insert_overwrite_table,
 )
 
 SCHEMA = {
@@ -92,22 +93,22 @@ def test_create_parquet_table_and_insert():
         "  `tags` ARRAY<BIGINT>\n)\n"
         "PARTITIONED BY (`ingest_date` STRING)\nSTORED AS PARQUET\nLOCATION '/lake/events'"
     )
-    insert = render_insert_overwrite_partition(plan, "lake", "events", DAY, "staging", "tmp_1")
-    assert insert.startswith(
-        "INSERT OVERWRITE TABLE `lake`.`events` PARTITION (`ingest_date`='2024-01-31')\n"
-        "SELECT `id` AS `id`,\n"
+    pending = render_create_parquet_pending_table(plan, "lake", "tmp_p", "/lake/events/d=1")
+    assert pending.startswith("CREATE EXTERNAL TABLE `lake`.`tmp_p` (\n  `id` BIGINT,")
+    assert "PARTITIONED" not in pending
+    assert pending.endswith(
+        "STORED AS PARQUET\nLOCATION '/lake/events/d=1'\n"
+        "TBLPROPERTIES ('external.table.purge'='false')"
     )
+    insert = render_insert_overwrite_table(plan, "lake", "tmp_p", "staging", "tmp_1")
+    assert insert.startswith("INSERT OVERWRITE TABLE `lake`.`tmp_p`\nSELECT `id` AS `id`,\n")
     assert f"{AT_SELECT} AS `at`" in insert
     assert insert.endswith("FROM `staging`.`tmp_1`")
-
-
-def test_ctas():
-    sql = render_ctas(build_plan(SCHEMA), "lake", "events", "/lake/events", "staging", "tmp_1")
-    assert sql.startswith(
-        "CREATE EXTERNAL TABLE `lake`.`events`\nSTORED AS PARQUET\nLOCATION '/lake/events'\n"
-        "AS SELECT `id` AS `id`"
+    publish = render_add_partition(plan, "lake", "events", DAY, "/lake/events/d=1")
+    assert publish == (
+        "ALTER TABLE `lake`.`events` ADD IF NOT EXISTS PARTITION (`ingest_date`='2024-01-31') "
+        "LOCATION '/lake/events/d=1'"
     )
-    assert sql.endswith("FROM `staging`.`tmp_1`")
 
 
 def test_small_statements():
@@ -131,7 +132,7 @@ def test_custom_partition_column_and_clashes():
     plan = build_plan(SCHEMA, partition_columns=("dt",))
     assert "PARTITIONED BY (`dt` STRING)" in render_create_parquet_table(plan, "l", "e", "/l/e")
     with pytest.raises(ValueError):
-        render_insert_overwrite_partition(plan, "l", "e", DAY, "s", "t")
+        render_add_partition(plan, "l", "e", DAY, "/l/e")
     with pytest.raises(UnsupportedAvroType) as info:
         build_plan(SCHEMA, "/in/x.avro", partition_columns=("DAY",))
     assert info.value.reason == "name_collision" and info.value.file == "/in/x.avro"

@@ -11,7 +11,7 @@ from avro_ingest.exceptions import TerminalError
 from avro_ingest.plan import (
     build_plan,
     render_create_parquet_table,
-    render_insert_overwrite_partition,
+    render_insert_overwrite_table,
 )
 from avro_ingest.read_schema import read_header
 from hypothesis import HealthCheck, given, settings
@@ -129,7 +129,7 @@ def test_mapping_never_crashes(schema):
         return
     assert plan.columns
     create = render_create_parquet_table(plan, "lake", "t", "/lake/t")
-    insert = render_insert_overwrite_partition(plan, "lake", "t", {"ingest_date": "d"}, "s", "tmp")
+    insert = render_insert_overwrite_table(plan, "lake", "t", "s", "tmp")
     assert all(f"`{c.name}`" in create for c in plan.columns)
     assert insert.count(" AS `") >= len(plan.columns)
 

@@ -7,6 +7,7 @@ from avro_ingest.publish import impala_statements
 def result(batch: str, *, new: bool = False, added: list[str] | None = None) -> ConversionResult:
     return ConversionResult(
         batch_id=batch,
+        landing="/landing",
         database="lake",
         table="click",
         partition={"ingest_date": "2026-11-26", "batch_id": batch},

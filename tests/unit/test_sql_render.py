@@ -14,12 +14,13 @@ EXPECTED_TEMPLATES = {
     "show_tables_like.sql": {"database", "pattern"},
     "create_avro_temp_table.sql": {"table", "location", "schema_url"},
     "create_parquet_table.sql": {"table", "columns", "partition_columns", "location"},
-    "create_parquet_table_as_select.sql": {"table", "location", "select_list", "source"},
     "drop_table.sql": {"table"},
     "impala_compute_incremental_stats.sql": {"table", "partition_spec"},
     "impala_invalidate_metadata.sql": {"table"},
     "impala_refresh_partition.sql": {"table", "partition_spec"},
-    "insert_overwrite_partition.sql": {"table", "partition_spec", "select_list", "source"},
+    "insert_overwrite_table.sql": {"table", "select_list", "source"},
+    "create_parquet_pending_table.sql": {"table", "columns", "location"},
+    "add_partition.sql": {"table", "partition_spec", "location"},
 }
 
 

@@ -19,8 +19,9 @@ from typing import Any
 import requests
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from hdfs import HdfsError
+from hdfs.client import _Request
 
-from avro_ingest.exceptions import ServiceUnavailable
+from avro_ingest.exceptions import FileGone, ServiceUnavailable
 from avro_ingest.files import FileEntry
 
 __all__ = ["AvroIngestHdfsHook", "HdfsRangeReader", "environment_configures_requests"]
@@ -39,11 +40,28 @@ def environment_configures_requests(url: str) -> bool:
 
 @contextlib.contextmanager
 def _transient(what: str) -> Iterator[None]:
-    """Network failures are transient (retry the task); HDFS' own answers are not."""
+    """Network failures are transient (retry the task); HDFS' own answers are not, except
+    that a path that is not there is FileGone (another run or a writer moved it)."""
     try:
         yield
     except (requests.ConnectionError, requests.Timeout) as error:
         raise ServiceUnavailable("WebHDFS", f"{what}: {error}") from error
+    except HdfsError as error:
+        if _not_found(error):
+            raise FileGone(f"{what}: {error}") from error
+        raise
+
+
+def _not_found(error: HdfsError) -> bool:
+    return getattr(error, "exception", None) == "FileNotFoundException" or (
+        "does not exist" in str(error) or "File not found" in str(error)
+    )
+
+
+# WebHDFS' GET_BLOCK_LOCATIONS, which the hdfs library does not wrap: the one answer that tells
+# a file still open for writing (HDFS lists it with its completed blocks' length) from a closed
+# one.
+_get_block_locations = _Request("GET").to_method("GET_BLOCK_LOCATIONS")
 
 
 class AvroIngestHdfsHook(WebHDFSHook):
@@ -100,8 +118,43 @@ class AvroIngestHdfsHook(WebHDFSHook):
         return [f"{folder.rstrip('/')}/{name}" for name, st in listing if st["type"] == "DIRECTORY"]
 
     def exists(self, path: str) -> bool:
+        return self.status(path) is not None
+
+    def status(self, path: str) -> FileEntry | None:
+        """The path's entry (size and modification time), or None when it is not there."""
         with _transient(f"GETFILESTATUS {path}"):
-            return self.client.status(path, strict=False) is not None
+            status = self.client.status(path, strict=False)
+        if status is None:
+            return None
+        return FileEntry(path, int(status["length"]), int(status["modificationTime"]))
+
+    def under_construction(self, path: str) -> bool:
+        """Whether a writer still holds the file open (its last block is not complete)."""
+        with _transient(f"GET_BLOCK_LOCATIONS {path}"):
+            located = _get_block_locations(self.client, path).json()["LocatedBlocks"]
+        return bool(located.get("isUnderConstruction")) or not located.get(
+            "isLastBlockComplete", True
+        )
+
+    def checksum(self, path: str) -> str:
+        """HDFS' checksum of the file's content (algorithm and bytes), computed by the
+        DataNodes from the block checksums they keep: no data crosses the network."""
+        with _transient(f"GETFILECHECKSUM {path}"):
+            found = self.client.checksum(path)
+        return f"{found['algorithm']}-{found['bytes']}"
+
+    def create_exclusive(self, path: str, data: bytes) -> bool:
+        """Create a file that must not exist yet (parents are made); False when it does."""
+        with _transient(f"CREATE {path}"):
+            try:
+                self.client.write(path, data=data, overwrite=False)
+            except HdfsError as error:
+                if getattr(error, "exception", None) == "FileAlreadyExistsException" or (
+                    "already exists" in str(error)
+                ):
+                    return False
+                raise
+        return True
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
         with (
@@ -135,8 +188,15 @@ class AvroIngestHdfsHook(WebHDFSHook):
             self.client.write(path, data=data, overwrite=overwrite)
 
     def delete(self, path: str, *, recursive: bool = False) -> bool:
+        """False when the path was not there or, without `recursive`, is a folder that is not
+        empty."""
         with _transient(f"DELETE {path}"):
-            return bool(self.client.delete(path, recursive=recursive))
+            try:
+                return bool(self.client.delete(path, recursive=recursive))
+            except HdfsError as error:
+                if "PathIsNotEmptyDirectoryException" in str(error) or "is non empty" in str(error):
+                    return False
+                raise
 
     def range_reader(self, path: str) -> HdfsRangeReader:
         return HdfsRangeReader(self, path)

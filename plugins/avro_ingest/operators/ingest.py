@@ -43,13 +43,23 @@ class _IngestOperator(BaseOperator):
         return AvroIngestHiveHook(hiveserver2_conn_id=self.hiveserver2_conn_id)
 
 
+def _attempt(context: Any) -> str:
+    """This task instance's attempt, as the claim protocol's manifests name it."""
+    ti = context["ti"]
+    index = getattr(ti, "map_index", -1)
+    name = ti.task_id if index is None or index < 0 else f"{ti.task_id}[{index}]"
+    return f"{name}#{getattr(ti, 'try_number', 0)}"
+
+
 class PlanBatchesOperator(_IngestOperator):
     """Detect, inspect, quarantine, group and claim. Returns the target tables (one entry per
     table, for dynamic mapping) and pushes the whole plan under the XCom key `plan`."""
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
         config = config_from_params(dict(context["params"]))
-        plan = pipeline.plan_run(self.hdfs, config, run_id=str(context["run_id"]))
+        plan = pipeline.plan_run(
+            self.hdfs, config, run_id=str(context["run_id"]), attempt=_attempt(context)
+        )
         context["ti"].xcom_push(key="plan", value=plan)
         batches = sum(len(t["batches"]) for t in plan["tables"])
         self.log.info(
@@ -79,7 +89,12 @@ class LoadTableOperator(_IngestOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         config = config_from_params(dict(context["params"]))
         outcome = pipeline.load_table(
-            self.hdfs, self.hive, self.table_group, config, run_id=str(context["run_id"])
+            self.hdfs,
+            self.hive,
+            self.table_group,
+            config,
+            run_id=str(context["run_id"]),
+            attempt=_attempt(context),
         )
         for statement in (s for r in outcome["results"] for s in r["statements"]):
             self.log.info("%s: %s", "would run" if config.dry_run else "ran", statement)
@@ -172,16 +187,19 @@ class TeardownOperator(_IngestOperator):
     """Drops the run's temporary tables and schema files, whatever happened before it; reads
     the plan itself, so that it also runs when the planning task produced nothing."""
 
-    def __init__(self, *, plan_task_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, plan_task_id: str, load_task_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plan_task_id = plan_task_id
+        self.load_task_id = load_task_id
 
     def execute(self, context: Any) -> dict[str, Any]:
         plan = _pull(context, self.plan_task_id, key="plan")
         if not plan:
             self.log.info("no plan (nothing to do, or planning failed): nothing to tear down")
             return {"dropped_tables": []}
-        return pipeline.teardown(self.hdfs, self.hive, plan)
+        return pipeline.teardown(
+            self.hdfs, self.hive, plan, _pull_mapped(context, self.load_task_id)
+        )
 
 
 class RunSummaryOperator(BaseOperator):
