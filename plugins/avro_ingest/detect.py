@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from avro_ingest.files import FileEntry
-from avro_ingest.layout import staging_root
+from avro_ingest.layout import committed_root, staging_root
 
 __all__ = ["SUCCESS_MARKER", "Detection", "count_complete", "detect", "is_candidate_name"]
 
@@ -97,11 +97,13 @@ def count_complete(
     require_success_marker: bool,
     recursive: bool,
 ) -> int:
-    """How many files and unfinished batches a run would take now: ready files, empty ones to
-    quarantine, and batches an earlier run left in staging."""
+    """How many files and unfinished batches a run might take now: ready files, empty ones to
+    quarantine, and batches an earlier run left in staging or committed (whether their run's
+    lease has lapsed is for the plan to tell)."""
     found = 0
     for landing in landing_paths:
         found += len(fs.list_folders(staging_root(landing)))
+        found += len(fs.list_folders(committed_root(landing)))
         detection = detect(
             fs.list_files(landing, recursive=recursive),
             now_ms=now_ms,

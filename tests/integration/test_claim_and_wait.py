@@ -13,7 +13,7 @@ from typing import Any
 import fastavro
 import pytest
 from avro_ingest.batch import group_into_batches
-from avro_ingest.claim import claim_batch, recover_staged_batches
+from avro_ingest.claim import Lease, Owner, claim_batch, find_batches, orphaned_batches
 from avro_ingest.config import IngestConfig
 from avro_ingest.detect import detect
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
@@ -47,19 +47,19 @@ def test_two_runs_racing_never_take_the_same_file(hdfs_folder: str) -> None:
     landing = f"{hdfs_folder}/landing"
     for i in range(20):
         hdfs.write_bytes(f"{landing}/tick-{i:02d}.avro", avro(i + 1))
-    # Both runs plan the same 20 files, then claim at the same moment. (Their tables differ
-    # only so that their batches, and so their staging folders, differ.)
-    plans = [
-        plan_batches(AvroIngestHdfsHook(), landing, rule) for rule in ("fixed:one", "fixed:two")
-    ]
+    # Both runs plan the same 20 files for the same table, then claim at the same moment.
+    plans = [plan_batches(AvroIngestHdfsHook(), landing, "fixed:one") for _ in range(2)]
     assert [len(p[0].files) for p in plans] == [20, 20]
+    # Same files, same table and schema: still two folders, never one shared folder.
     assert plans[0][0].folder != plans[1][0].folder
     claimed: list[Any] = [None, None]
     start = threading.Barrier(2)
 
     def claim(index: int) -> None:
         start.wait()
-        claimed[index] = claim_batch(AvroIngestHdfsHook(), plans[index][0])
+        claimed[index] = claim_batch(
+            AvroIngestHdfsHook(), plans[index][0], Owner(f"run-{index}"), threads=4
+        )
 
     threads = [threading.Thread(target=claim, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -69,22 +69,19 @@ def test_two_runs_racing_never_take_the_same_file(hdfs_folder: str) -> None:
     taken = [{f.source for f in batch.files} for batch in claimed]
     assert not taken[0] & taken[1], "a file was claimed twice"
     assert len(taken[0] | taken[1]) == 20
-    # Each file is now in exactly one batch folder; the manifests say which.
-    on_disk = [e.path for e in hdfs.list_files(f"{landing}/_staging", recursive=False)]
-    assert not on_disk
-    staged = [
-        e.path
-        for b in claimed
-        if b.files
-        for e in hdfs.list_files(b.folder)
-        if e.path.endswith(".avro")
-    ]
-    assert len(staged) == 20
-    recovered = recover_staged_batches(hdfs, [landing])
-    assert sorted(f.source for b in recovered for f in b.files) == sorted(taken[0] | taken[1])
-    for batch in recovered:
-        manifest = json.loads(hdfs.read_range(f"{batch.folder}/_batch.json", 0, 1 << 20))
-        assert manifest["batch_id"] == batch.batch_id
+    # Each file is now in exactly one batch folder, whose manifest names its run.
+    assert not [e for e in hdfs.list_files(landing) if e.path.endswith(".avro")]
+    owners = {}
+    for located in find_batches(hdfs, landing):
+        present = {e.name for e in hdfs.list_files(located.folder) if e.name.endswith(".avro")}
+        owners[located.manifest.run_id] = present
+    staged = [name for names in owners.values() for name in names]
+    assert len(staged) == len(set(staged)) == 20
+    for index in range(2):
+        if taken[index]:
+            assert len(owners[f"run-{index}"]) == len(taken[index])
+        else:  # lost every file: its folder is gone, and only its folder
+            assert f"run-{index}" not in owners
 
 
 def test_trigger_serializes_to_plain_data() -> None:
@@ -142,7 +139,7 @@ class RenamesThenDies(AvroIngestHdfsHook):
 
 
 @pytest.mark.parametrize("renames", [0, 3])
-def test_a_claim_cut_short_is_resumed_by_the_next_run(hdfs_folder: str, renames: int) -> None:
+def test_a_claim_cut_short_is_taken_over_by_the_next_run(hdfs_folder: str, renames: int) -> None:
     hdfs = AvroIngestHdfsHook()
     landing = f"{hdfs_folder}/landing"
     for i in range(6):
@@ -150,14 +147,16 @@ def test_a_claim_cut_short_is_resumed_by_the_next_run(hdfs_folder: str, renames:
     (batch,) = plan_batches(hdfs, landing, "fixed:t")
 
     with pytest.raises(SystemExit):
-        claim_batch(RenamesThenDies(renames), batch)
+        claim_batch(RenamesThenDies(renames), batch, Owner("dead-run"))
 
-    recovered = recover_staged_batches(hdfs, [landing])
+    # The dead run never held a lease; the next run takes its batch over.
+    (found,) = orphaned_batches(hdfs, [landing], Owner("next-run"), lease_seconds=60)
+    assert found.manifest.run_id == "dead-run"
     in_landing = {e.path for e in hdfs.list_files(landing) if e.path.endswith(".avro")}
-    resumed = {f.source for b in recovered for f in b.files}
-    # Every file is either still in landing (the next plan takes it) or in the resumed batch.
-    assert len(resumed) == renames and not resumed & in_landing
-    assert resumed | in_landing == {f.source for f in batch.files}
-    assert all(hdfs.exists(f.staged) for b in recovered for f in b.files)
-    if not renames:
-        assert not hdfs.exists(batch.folder)  # nothing was claimed: no empty batch remains
+    staged = {e.name for e in hdfs.list_files(found.folder) if e.name.endswith(".avro")}
+    # Every file is either still in landing (the next plan takes it) or in the batch folder.
+    assert len(staged) == renames and len(in_landing) == 6 - renames
+    # Had that run still been touching its lease, nobody else would take its batch.
+    Lease(hdfs, [landing], Owner("dead-run"), 60).renew()
+    assert orphaned_batches(hdfs, [landing], Owner("next-run"), lease_seconds=60) == []
+    assert orphaned_batches(hdfs, [landing], Owner("dead-run"), lease_seconds=60) != []

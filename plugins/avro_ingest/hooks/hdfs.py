@@ -132,9 +132,8 @@ class AvroIngestHdfsHook(WebHDFSHook):
         """Whether a writer still holds the file open (its last block is not complete)."""
         with _transient(f"GET_BLOCK_LOCATIONS {path}"):
             located = _get_block_locations(self.client, path).json()["LocatedBlocks"]
-        return bool(located.get("isUnderConstruction")) or not located.get(
-            "isLastBlockComplete", True
-        )
+        # isLastBlockComplete is false for a closed empty file too (it has no block).
+        return bool(located.get("isUnderConstruction"))
 
     def checksum(self, path: str) -> str:
         """HDFS' checksum of the file's content (algorithm and bytes), computed by the
