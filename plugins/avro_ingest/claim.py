@@ -444,4 +444,3 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
         f"{target}.reason.json", json.dumps(vars(record) | {"path": target}, indent=2).encode()
     )
     return target
-

@@ -6,9 +6,9 @@ import pytest
 from avro_ingest.exceptions import InvalidIdentifier, InvalidLiteral, UnsupportedAvroType
 from avro_ingest.plan import (
     build_plan,
+    render_add_partition,
     render_count_rows,
     render_create_avro_temp_table,
-    render_add_partition,
     render_create_parquet_pending_table,
     render_create_parquet_table,
     render_drop_table,
