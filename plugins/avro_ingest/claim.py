@@ -208,9 +208,13 @@ def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int 
     Files that another run claimed first are left out of the returned batch (the manifest
     keeps the plan: sealing reads what is really there). Renames are latency-bound, so
     `threads` of them run at once."""
-    manifest = manifest_path(batch.landing, batch.batch_id)
-    if not fs.create_exclusive(manifest, Manifest.for_owner(batch, owner).to_json()):
-        raise RuntimeError(f"claim id {batch.batch_id} is in use: claim ids must be fresh")
+    # Claim ids are fresh: no one else writes this folder, so a plain create will do (and it
+    # fails, rather than overwrites, should an id ever repeat).
+    fs.write_bytes(
+        manifest_path(batch.landing, batch.batch_id),
+        Manifest.for_owner(batch, owner).to_json(),
+        overwrite=False,
+    )
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
     lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}

@@ -502,6 +502,37 @@ def _load_batch(
     config: IngestConfig,
     owner: Owner,
 ) -> _BatchOutcome:
+    if config.dry_run:
+        return _convert_verify_commit(fs, hive, batch, table, config, owner)
+    try:
+        return _convert_verify_commit(fs, hive, batch, table, config, owner)
+    finally:
+        _drop_temporaries(fs, hive, batch)
+
+
+def _drop_temporaries(fs: FileSystem, hive: SqlRunner, batch: BatchPlan) -> None:
+    """This attempt's temporary tables and schema file; never data (the tables are external
+    and do not purge). A service fault here is left to the run's teardown task."""
+    try:
+        hive.run_statements(
+            [
+                render_drop_table(batch.database, temp_table_name(batch.batch_id)),
+                render_drop_table(batch.database, pending_table_name(batch.batch_id)),
+            ]
+        )
+        fs.delete(schema_file(batch.landing, batch.batch_id))
+    except TransientError as error:
+        log.warning("could not drop the temporary tables of %s: %s", batch.batch_id, error)
+
+
+def _convert_verify_commit(
+    fs: FileSystem,
+    hive: SqlRunner,
+    batch: BatchPlan,
+    table: PreparedTable,
+    config: IngestConfig,
+    owner: Owner,
+) -> _BatchOutcome:
     """Convert one sealed batch into its pending output (setting aside files Hive cannot
     decode), verify its rows, commit it, and publish its partition."""
     outcome = _BatchOutcome()
@@ -558,10 +589,21 @@ def _load_batch(
         # Nothing of it is visible: its output is not a partition. Drop it; the files stay.
         if not config.dry_run:
             fs.delete(location, recursive=True)
+            if not _holds(fs, batch):
+                # Its files were moved away under it: another attempt sealed the batch.
+                remove_if_empty(fs, batch.folder)  # Hive makes a table's missing location
+                taken = _taken_over(
+                    batch,
+                    f"another attempt sealed it while this one was "
+                    f"loading it; this attempt's load ended with: {error}",
+                )
+                taken.quarantined = outcome.quarantined
+                return taken
         failed = _failed(batch, error)
         failed.quarantined = outcome.quarantined
         return failed
-    if not commit_batch(fs, batch):
+    if not _holds(fs, batch) or not commit_batch(fs, batch):
+        remove_if_empty(fs, batch.folder)
         fs.delete(location, recursive=True)
         taken = _taken_over(batch, "another attempt sealed it while this one was loading it")
         taken.quarantined = outcome.quarantined
@@ -570,6 +612,12 @@ def _load_batch(
     result.rows_verified = rows
     outcome.result = result
     return outcome
+
+
+def _holds(fs: FileSystem, batch: BatchPlan) -> bool:
+    """Whether this attempt still holds its sealed batch: the folder with the manifest in it.
+    (A folder without one is the empty location Hive made for a temporary table.)"""
+    return fs.status(manifest_path(batch.landing, batch.batch_id)) is not None
 
 
 def archive(

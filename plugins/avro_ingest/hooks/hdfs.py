@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -143,17 +144,16 @@ class AvroIngestHdfsHook(WebHDFSHook):
         return f"{found['algorithm']}-{found['bytes']}"
 
     def create_exclusive(self, path: str, data: bytes) -> bool:
-        """Create a file that must not exist yet (parents are made); False when it does."""
-        with _transient(f"CREATE {path}"):
-            try:
-                self.client.write(path, data=data, overwrite=False)
-            except HdfsError as error:
-                if getattr(error, "exception", None) == "FileAlreadyExistsException" or (
-                    "already exists" in str(error)
-                ):
-                    return False
-                raise
-        return True
+        """Create a file that must not exist yet, whole or not at all; False when it exists.
+        The data is written under a hidden name first and renamed into place: a rename onto an
+        existing file fails, atomically, and readers never see a file half-written."""
+        folder, name = path.rsplit("/", 1)
+        hidden = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
+        self.write_bytes(hidden, data, overwrite=False)
+        if self.rename(hidden, path):
+            return True
+        self.delete(hidden)
+        return False
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
         with (
