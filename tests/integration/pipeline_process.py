@@ -21,28 +21,21 @@ from typing import Any
 from stack.airflow_env import configure
 
 
-def main(arguments: dict[str, Any]) -> int:
-    configure(tempfile.mkdtemp(prefix="avro-ingest-worker-"))
+def run_pipeline(
+    hdfs: Any,
+    hive: Any,
+    config: Any,
+    *,
+    run_id: str,
+    attempt: str = "",
+    steps: frozenset[str] = frozenset({"plan", "load", "archive"}),
+    table_groups: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The DAG's steps in order, as its tasks call them."""
     from avro_ingest import pipeline
-    from avro_ingest.config import IngestConfig
-    from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
-    from avro_ingest.hooks.hive import AvroIngestHiveHook
 
-    delay = float(arguments.get("rename_delay", 0))
-
-    class SlowRenames(AvroIngestHdfsHook):
-        def rename(self, source: str, destination: str) -> bool:
-            time.sleep(delay)
-            return super().rename(source, destination)
-
-    hdfs = SlowRenames() if delay else AvroIngestHdfsHook()
-    hive = AvroIngestHiveHook()
-    config = IngestConfig.from_dict(arguments["config"])
-    run_id, attempt = arguments["run_id"], arguments.get("attempt", "")
-    steps = set(arguments.get("steps", ["plan", "load", "archive"]))
     outcome: dict[str, Any] = {"run_id": run_id, "attempt": attempt}
-    groups = arguments.get("table_groups")
-    plan: dict[str, Any] = {"tables": groups or []}
+    plan: dict[str, Any] = {"tables": table_groups or []}
     if "plan" in steps:
         plan = pipeline.plan_run(hdfs, config, run_id=run_id, attempt=attempt)
         outcome["plan"] = plan
@@ -56,10 +49,34 @@ def main(arguments: dict[str, Any]) -> int:
         pipeline.teardown(hdfs, hive, plan, loads)
     if "archive" in steps:
         outcome["archive"] = pipeline.archive(hdfs, loads, plan)
-    failed = [f for load in loads for f in load["failed"]]
-    outcome["failed"] = failed
+    outcome["failed"] = [f for load in loads for f in load["failed"]]
+    return outcome
+
+
+def main(arguments: dict[str, Any]) -> int:
+    configure(tempfile.mkdtemp(prefix="avro-ingest-worker-"))
+    from avro_ingest.config import IngestConfig
+    from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+    from avro_ingest.hooks.hive import AvroIngestHiveHook
+
+    delay = float(arguments.get("rename_delay", 0))
+
+    class SlowRenames(AvroIngestHdfsHook):
+        def rename(self, source: str, destination: str) -> bool:
+            time.sleep(delay)
+            return super().rename(source, destination)
+
+    outcome = run_pipeline(
+        SlowRenames() if delay else AvroIngestHdfsHook(),
+        AvroIngestHiveHook(),
+        IngestConfig.from_dict(arguments["config"]),
+        run_id=arguments["run_id"],
+        attempt=arguments.get("attempt", ""),
+        steps=frozenset(arguments.get("steps", ["plan", "load", "archive"])),
+        table_groups=arguments.get("table_groups"),
+    )
     print(json.dumps(outcome), flush=True)
-    return 1 if failed else 0
+    return 1 if outcome["failed"] else 0
 
 
 if __name__ == "__main__":
