@@ -227,8 +227,11 @@ def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int 
 
 
 def remove_if_empty(fs: FileSystem, folder: str) -> None:
-    """Remove a batch folder that holds nothing but its manifest. A non-recursive delete
-    refuses a folder that still holds anything, so no data file can go with it."""
+    """Remove a batch folder that holds nothing but its manifest. A folder that holds anything
+    else keeps its manifest (so it stays findable), and a non-recursive delete refuses a
+    folder that is not empty, so no data file can go with it."""
+    if any(e.name != MANIFEST for e in fs.list_files(folder)) or fs.list_folders(folder):
+        return
     fs.delete(f"{folder}/{MANIFEST}")
     fs.delete(folder, recursive=False)
 

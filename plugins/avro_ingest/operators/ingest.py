@@ -233,7 +233,10 @@ class RunSummaryOperator(BaseOperator):
             # Their files stay in staging; the next run loads them again, into their own
             # partitions, so nothing is duplicated.
             context["ti"].xcom_push(key="return_value", value=summary)
+            taken = sum(1 for f in summary["failed_batches"] if f.get("taken_over"))
             raise RuntimeError(
-                f"{len(summary['failed_batches'])} batch(es) failed; see the summary"
+                f"{len(summary['failed_batches'])} batch(es) failed"
+                + (f", {taken} of them taken over by another run or attempt" if taken else "")
+                + "; see the summary"
             )
         return summary
