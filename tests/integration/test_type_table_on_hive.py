@@ -1,6 +1,7 @@
 """Every row of the type table on the real stack: Avro written with fastavro to HDFS, converted
 by the statements plan.py renders (temporary Avro table over the file and its .avsc, the
-partitioned Parquet table, INSERT OVERWRITE of one partition with the conversions) through
+partitioned Parquet table, INSERT OVERWRITE of a pending table over one partition's directory
+with the conversions, then the partition published) through
 HiveServer2, read back from the Parquet table and compared with what was written. DESCRIBE
 of both tables must show the AvroSerDe and Parquet types the table predicts.
 
@@ -39,10 +40,12 @@ from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.plan import (
     TablePlan,
     build_plan,
+    render_add_partition,
     render_create_avro_temp_table,
+    render_create_parquet_pending_table,
     render_create_parquet_table,
     render_drop_table,
-    render_insert_overwrite_partition,
+    render_insert_overwrite_table,
 )
 from avro_ingest.ports import StatementFailed
 from avro_ingest.type_map import HIVE_SESSION_SETTINGS, TYPE_TABLE
@@ -949,7 +952,9 @@ class Loader:
         self.hdfs.write_bytes(f"{base}/landing/part-0.avro", buffer.getvalue())
         self.hdfs.write_bytes(f"{base}/schema.avsc", json.dumps(schema).encode())
         avro_table, parquet_table = f"type_table_avro_{tag}", f"type_table_parquet_{tag}"
-        self.tables += [avro_table, parquet_table]
+        pending_table = f"type_table_pending_{tag}"
+        self.tables += [avro_table, parquet_table, pending_table]
+        partition_dir = f"{NAMENODE}{base}/parquet/ingest_date={PARTITION['ingest_date']}"
         plan = build_plan(schema, partition_columns=tuple(PARTITION))
         loaded.plan = plan
         statements = [
@@ -960,9 +965,11 @@ class Loader:
                 f"{NAMENODE}{base}/schema.avsc",
             ),
             render_create_parquet_table(plan, DATABASE, parquet_table, f"{NAMENODE}{base}/parquet"),
-            render_insert_overwrite_partition(
-                plan, DATABASE, parquet_table, PARTITION, DATABASE, avro_table
-            ),
+            # As the pipeline loads: into a pending table over the partition's directory,
+            # then the partition is published.
+            render_create_parquet_pending_table(plan, DATABASE, pending_table, partition_dir),
+            render_insert_overwrite_table(plan, DATABASE, pending_table, DATABASE, avro_table),
+            render_add_partition(plan, DATABASE, parquet_table, PARTITION, partition_dir),
         ]
         settings = {
             **conversion_settings(64 * 1024**2),
