@@ -190,6 +190,15 @@ class _LeaseBook:
         return self._held[token]
 
 
+def _prune_leases(fs: FileSystem, landing: str, seconds: float) -> None:
+    """Remove leases that lapsed long ago (one file per finished run would pile up). A missing
+    lease reads as lapsed, so this changes no decision."""
+    cutoff = _now_ms() - int(max(seconds * 10, 86_400) * 1000)
+    for entry in fs.list_files(lease_path(landing, "").rstrip("/")):
+        if entry.modification_time_ms < cutoff:
+            fs.delete(entry.path)
+
+
 # --- claiming --------------------------------------------------------------------------------
 
 
@@ -320,6 +329,7 @@ def orphaned_batches(
     those whose owner's lease has lapsed (a run that died or ended with them unfinished)."""
     found: list[Located] = []
     for landing in landings:
+        _prune_leases(fs, landing, lease_seconds)
         leases = _LeaseBook(fs, landing, lease_seconds, _now_ms())
         for located in find_batches(fs, landing):
             mine = located.manifest.owner == owner.token

@@ -228,6 +228,12 @@ def test_only_batches_of_this_run_or_of_runs_whose_lease_lapsed_are_taken_over()
     fs.files[lease_path(LANDING, RUN_B.token)] = (b"run-b", now_ms - 61_000)
     taken = {b.batch_id for b in orphaned_batches(fs, [LANDING], retry_of_a, lease_seconds=60)}
     assert taken == {mine.batch_id, theirs.batch_id}
+    # Leases that lapsed long ago are cleared away; fresh ones stay.
+    fs.files[lease_path(LANDING, "old")] = (b"run-old", now_ms - 2 * 86_400_000)
+    fs.files[lease_path(LANDING, RUN_B.token)] = (b"run-b", now_ms)
+    orphaned_batches(fs, [LANDING], retry_of_a, lease_seconds=60)
+    assert not fs.exists(lease_path(LANDING, "old"))
+    assert fs.exists(lease_path(LANDING, RUN_B.token))
 
 
 def test_a_lease_is_renewed_while_its_block_runs() -> None:
