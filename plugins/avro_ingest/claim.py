@@ -30,6 +30,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -251,45 +252,63 @@ def remove_if_empty(fs: FileSystem, folder: str) -> None:
 def register_deliveries(
     fs: FileSystem, infos: Sequence[FileInfo], owner: Owner, *, threads: int = 8
 ) -> tuple[list[FileInfo], list[Rejection]]:
-    """Record each file's content in the landing folder's ledger, by its HDFS checksum (an
-    exclusive create, so of two runs meeting the same content at once exactly one wins).
-    Content recorded before, from another path or another modification time, is a duplicate
-    delivery. The same file met again (a retried attempt) is not."""
+    """Enter each file's content (the hash inspection took of its bytes) in the landing
+    folder's ledger. Content entered before, from another path or with another modification
+    time, is a duplicate delivery; the same file met again (a retried plan) is not.
 
-    def one(info: FileInfo) -> FileInfo | Rejection | None:
-        entry = info.entry
-        try:
-            checksum = fs.checksum(entry.path)
-        except FileGone:
-            return None
-        record = {
-            "source": entry.path,
-            "size": entry.size,
-            "modification_time_ms": entry.modification_time_ms,
-            "run_id": owner.run_id,
-            "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        }
-        marker = ledger_path(info.landing, checksum)
-        if fs.create_exclusive(marker, json.dumps(record).encode()):
-            return replace(info, checksum=checksum)
-        try:
-            seen = json.loads(fs.read_range(marker, 0, 1 << 16))
-        except FileGone:  # removed in between (the earlier file was put back): ours now
-            return one(info)
-        if all(seen.get(k) == record[k] for k in ("source", "size", "modification_time_ms")):
-            return replace(info, checksum=checksum)
-        error = DuplicateDelivery(seen.get("source", "?"), seen.get("time", "?"), checksum)
+    An entry is a folder `_ledger/<hash>/<mtime>_<size>/<path below landing>`, made under a
+    hidden name and renamed into place with a rename that refuses an existing destination:
+    of two runs meeting the same content at once, exactly one enters it. Folders only: the
+    NameNode alone answers, no DataNode write per file."""
+    if infos:
+        fs.makedirs(ledger_path(infos[0].landing, "").rstrip("/"))
+
+    def one(info: FileInfo) -> FileInfo | Rejection:
+        entry, checksum = info.entry, str(info.checksum)
+        delivery = f"{entry.modification_time_ms}_{entry.size}"
+        relative = entry.path[len(info.landing) + 1 :]
+        target = ledger_path(info.landing, checksum)
+        hidden = ledger_path(info.landing, f".new-{uuid.uuid4().hex}")
+        fs.makedirs(f"{hidden}/{delivery}/{relative}")
+        if fs.rename_exclusive(hidden, target):
+            return info
+        fs.delete(hidden, recursive=True)  # our own empty folders
+        seen = _ledger_delivery(fs, target)
+        if seen == (delivery, relative):
+            return info  # this very file, met again by a retried plan
+        when, original = seen if seen else ("?", "?")
+        stamp = when.split("_", 1)[0]
+        claimed = (
+            dt.datetime.fromtimestamp(int(stamp) / 1000, dt.UTC).isoformat(timespec="seconds")
+            if stamp.isdigit()
+            else "?"
+        )
+        error = DuplicateDelivery(f"{info.landing}/{original}", f"modified {claimed}", checksum)
         error.with_file(entry.path)
         return Rejection(
             entry, info.landing, type(error).__name__, error.reason, str(error), "dedupe"
         )
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        results = [r for r in pool.map(one, infos) if r is not None]
+        results = list(pool.map(one, infos))
     return (
         [r for r in results if isinstance(r, FileInfo)],
         [r for r in results if isinstance(r, Rejection)],
     )
+
+
+def _ledger_delivery(fs: FileSystem, entry: str) -> tuple[str, str] | None:
+    """The (mtime_size, path below landing) a ledger entry records, or None if it is gone."""
+    deliveries = fs.list_folders(entry)
+    if not deliveries:
+        return None
+    delivery = deliveries[0]
+    parts: list[str] = []
+    folder = delivery
+    while children := fs.list_folders(folder):
+        folder = children[0]
+        parts.append(folder.rsplit("/", 1)[-1])
+    return delivery.rsplit("/", 1)[-1], "/".join(parts)
 
 
 # --- finding, sealing, committing ------------------------------------------------------------
@@ -405,7 +424,7 @@ def _put_back(fs: FileSystem, staged: StagedFile, landing: str) -> str:
         folder, name = staged.staged.rsplit("/", 1)
         fs.rename(f"{folder}/_{name.removesuffix('.avro')}.avsc", staged.sidecar)
     if staged.checksum:
-        fs.delete(ledger_path(landing, staged.checksum))
+        fs.delete(ledger_path(landing, staged.checksum), recursive=True)  # folders only
     return candidate
 
 

@@ -260,7 +260,7 @@ class InvalidLiteral(TerminalError, ValueError):
 
 
 class DuplicateDelivery(TerminalError):
-    """The file's content (its HDFS checksum) was claimed before, from another path or with
+    """The file's content (a hash of its bytes) was claimed before, from another path or with
     another modification time: a producer delivered it again. Set aside unless the run is
     told to load re-deliveries."""
 
@@ -269,7 +269,7 @@ class DuplicateDelivery(TerminalError):
         self.original = original
         self.checksum = checksum
         super().__init__(
-            f"same content (HDFS checksum {checksum[:24]}...) as {original}, claimed {delivered};"
+            f"same content (hash {checksum[:16]}...) as {original} ({delivered}), claimed before;"
             " set load_duplicates to load a re-delivery again",
             file=file,
         )

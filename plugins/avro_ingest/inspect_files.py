@@ -8,6 +8,7 @@ and message; transient and configuration errors propagate (retry the task / fix 
 
 from __future__ import annotations
 
+import hashlib
 import io
 import time
 from collections.abc import Sequence
@@ -45,7 +46,7 @@ class FileInfo:
     header_bytes_read: int
     schema_source: str  # "header" or "sidecar"
     sidecar: str | None = None  # the .avsc beside the file, moved with it when claimed
-    checksum: str | None = None  # HDFS' checksum of its content, once in the ledger
+    checksum: str | None = None  # a hash of its bytes (content_digest)
 
 
 @dataclass(frozen=True)
@@ -89,13 +90,44 @@ def table_for(rule: str, prefix: str, landing: str, path: str, schema: Schema) -
 WHOLE_FILE_READ_BYTES = 1024 * 1024
 
 
-def _header_and_count(fs: FileSystem, entry: FileEntry) -> tuple[AvroHeader, int | None]:
-    """The header, and the record count when the whole file was read for it."""
+def content_digest() -> Any:
+    """The hash that recognises a re-delivered file by its bytes (fast; not for security)."""
+    return hashlib.blake2b(digest_size=20)
+
+
+class _HashingStream:
+    """A forward stream that hashes what passes through it."""
+
+    def __init__(self, stream: Any, digest: Any) -> None:
+        self.stream, self.digest = stream, digest
+
+    def read(self, n: int, /) -> bytes:
+        data: bytes = self.stream.read(n)
+        self.digest.update(data)
+        return data
+
+
+def _header_and_count(
+    fs: FileSystem, entry: FileEntry, digest: Any
+) -> tuple[AvroHeader, int | None]:
+    """The header, and the record count when the whole file was read for it (then hashed)."""
     if entry.size > WHOLE_FILE_READ_BYTES:
         return read_header(fs.range_reader(entry.path), path=entry.path), None
     data = fs.read_range(entry.path, 0, entry.size)
+    digest.update(data)
     header = read_header(BytesRangeReader(data), path=entry.path)
     return header, count_records(io.BytesIO(data), header, entry.path)
+
+
+def _count_streaming(fs: FileSystem, entry: FileEntry, header: AvroHeader, digest: Any) -> int:
+    """Count a large file's records in one forward read. Counting reads every block header, so
+    the whole file passes by anyway: hashing it on the way costs no request."""
+    with fs.open_stream(entry.path) as body:
+        stream = _HashingStream(body, digest)
+        records = count_records(stream, header, entry.path)
+        while stream.read(1 << 20):  # bytes after the last block are content too
+            pass
+    return records
 
 
 def _inspect_one(
@@ -110,7 +142,8 @@ def _inspect_one(
     """The file's facts, its rejection, or None when it vanished after it was listed."""
     step = "read_schema"
     try:
-        header, records = _header_and_count(fs, entry)
+        digest = content_digest()
+        header, records = _header_and_count(fs, entry, digest)
         schema: Schema = header.schema
         source = "header"
         if sidecar is not None:
@@ -122,8 +155,7 @@ def _inspect_one(
         # Byte-level problems first: a broken file must be sent again whatever its schema.
         step = "count"
         if records is None:
-            with fs.open_stream(entry.path) as stream:
-                records = count_records(stream, header, entry.path)
+            records = _count_streaming(fs, entry, header, digest)
         step = "plan"
         schema_id = fingerprint(schema)
         if schema_id not in planned:  # most files of a landing folder share a schema
@@ -140,6 +172,7 @@ def _inspect_one(
             header_bytes_read=header.bytes_read,
             schema_source=source,
             sidecar=sidecar.path if sidecar is not None else None,
+            checksum=digest.hexdigest(),
         )
     except FileGone:
         return None

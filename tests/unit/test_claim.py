@@ -25,7 +25,7 @@ from avro_ingest.claim import (
 )
 from avro_ingest.exceptions import FileGone
 from avro_ingest.files import FileEntry
-from avro_ingest.inspect_files import FileInfo, Rejection
+from avro_ingest.inspect_files import FileInfo
 from avro_ingest.layout import lease_path, new_claim_id, staging_folder
 
 
@@ -56,11 +56,10 @@ class MemoryHdfs:
         self.makedirs(self._parent(path))
         self.files[path] = (data, self._tick())
 
-    def create_exclusive(self, path: str, data: bytes) -> bool:
-        if path in self.files:
+    def rename_exclusive(self, source: str, destination: str) -> bool:
+        if destination in self.files or destination in self.folders:
             return False
-        self.write_bytes(path, data)
-        return True
+        return self.rename(source, destination)
 
     def rename(self, source: str, destination: str) -> bool:
         exists = destination in self.files or destination in self.folders
@@ -102,9 +101,6 @@ class MemoryHdfs:
         if path not in self.files:
             raise FileGone(path)
         return self.files[path][0][offset : offset + length]
-
-    def checksum(self, path: str) -> str:
-        return hashlib.md5(self.read_range(path, 0, 1 << 30)).hexdigest()
 
     def delete(self, path: str, *, recursive: bool = False) -> bool:
         if path in self.files:
@@ -257,28 +253,28 @@ def test_a_folder_that_holds_anything_but_its_manifest_is_never_removed() -> Non
 
 
 def info(entry: FileEntry) -> FileInfo:
-    return FileInfo(entry, LANDING, "t", {"type": "record"}, "fp", 1, "null", 10, "header")
+    content = hashlib.md5(entry.path.encode()).hexdigest()  # stands in for the bytes' hash
+    return FileInfo(
+        entry, LANDING, "t", {"type": "record"}, "fp", 1, "null", 10, "header", checksum=content
+    )
 
 
 def test_a_re_delivery_is_a_duplicate_but_the_same_file_met_again_is_not() -> None:
     fs = MemoryHdfs()
-    first = land(fs, "a.avro", b"same bytes")
-    fresh, dupes = register_deliveries(fs, [info(first)], RUN_A, threads=1)
-    assert [f.checksum for f in fresh] == [hashlib.md5(b"same bytes").hexdigest()] and not dupes
+    first = info(land(fs, "sub/a.avro", b"same bytes"))
+    fresh, dupes = register_deliveries(fs, [first], RUN_A, threads=1)
+    assert fresh == [first] and not dupes
     # A retried plan meets the very same file: not a duplicate.
-    fresh, dupes = register_deliveries(fs, [info(first)], Owner("run-a", "plan#2"), threads=1)
-    assert len(fresh) == 1 and not dupes
-    # The same bytes under another name: a duplicate that names the original.
-    again = land(fs, "again.avro", b"same bytes")
-    fresh, dupes = register_deliveries(fs, [info(again)], RUN_B, threads=1)
-    assert not fresh
-    (rejection,) = dupes
-    assert isinstance(rejection, Rejection) and rejection.reason == "duplicate_delivery"
-    assert f"{LANDING}/a.avro" in rejection.message and "again.avro" in rejection.message
-
-
-def test_a_file_that_vanishes_before_its_checksum_is_left_out() -> None:
-    fs = MemoryHdfs()
-    entry = land(fs, "a.avro")
-    fs.delete(entry.path)
-    assert register_deliveries(fs, [info(entry)], RUN_A, threads=1) == ([], [])
+    fresh, dupes = register_deliveries(fs, [first], Owner("run-a", "plan#2"), threads=1)
+    assert fresh == [first] and not dupes
+    # The same bytes under another name, or again under the first name later: duplicates
+    # that name the original.
+    again = replace(info(land(fs, "again.avro", b"same bytes")), checksum=first.checksum)
+    later = replace(first, entry=replace(first.entry, modification_time_ms=1))
+    fresh, dupes = register_deliveries(fs, [again, later], RUN_B, threads=1)
+    assert not fresh and [d.reason for d in dupes] == ["duplicate_delivery"] * 2
+    assert all(f"{LANDING}/sub/a.avro" in d.message for d in dupes)
+    assert "again.avro" in dupes[0].message
+    # Only folders were made, and the losers' hidden ones are gone.
+    assert [p for p in fs.files if "/_ledger" in p] == []
+    assert [f for f in fs.list_folders(f"{LANDING}/_ledger") if "/.new-" in f] == []

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
@@ -136,24 +135,18 @@ class AvroIngestHdfsHook(WebHDFSHook):
         # isLastBlockComplete is false for a closed empty file too (it has no block).
         return bool(located.get("isUnderConstruction"))
 
-    def checksum(self, path: str) -> str:
-        """HDFS' checksum of the file's content (algorithm and bytes), computed by the
-        DataNodes from the block checksums they keep: no data crosses the network."""
-        with _transient(f"GETFILECHECKSUM {path}"):
-            found = self.client.checksum(path)
-        return f"{found['algorithm']}-{found['bytes']}"
-
-    def create_exclusive(self, path: str, data: bytes) -> bool:
-        """Create a file that must not exist yet, whole or not at all; False when it exists.
-        The data is written under a hidden name first and renamed into place: a rename onto an
-        existing file fails, atomically, and readers never see a file half-written."""
-        folder, name = path.rsplit("/", 1)
-        hidden = f"{folder}/.{name}.{uuid.uuid4().hex}.tmp"
-        self.write_bytes(hidden, data, overwrite=False)
-        if self.rename(hidden, path):
-            return True
-        self.delete(hidden)
-        return False
+    def rename_exclusive(self, source: str, destination: str) -> bool:
+        """Rename that refuses an existing destination, a folder too (WebHDFS' rename with
+        `renameoptions=NONE`; the plain rename moves a folder into an existing one). False
+        when the destination exists."""
+        with _transient(f"RENAME {source}"):
+            try:
+                self.client._rename(source, destination=destination, renameoptions="NONE")
+            except HdfsError as error:
+                if getattr(error, "exception", None) == "FileAlreadyExistsException":
+                    return False
+                raise
+        return True
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
         with (
