@@ -9,7 +9,7 @@
     <landing>/_quarantine/<day>/<file> (+ <file>.reason.json)   set aside, with the reason
     <landing>/_work/<id>.avsc       the schema the temporary table is declared with
     <landing>/_leases/<owner>       touched by a run while it works on its batches
-    <landing>/_ledger/<checksum>    one per claimed file content: re-deliveries are recognised
+    <landing>/_ledger/<hash>/...    folders, one entry per claimed file content (re-deliveries)
 
 Every move of a data file is one HDFS rename, so a file is always in exactly one place.
 """
