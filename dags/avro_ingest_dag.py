@@ -8,6 +8,7 @@ manual trigger) whose defaults come from environment variables:
     AVRO_INGEST_TARGET_ROOT    where target tables live on HDFS (/user/hive/external/avro_ingest)
     AVRO_INGEST_SCHEDULE       cron schedule                              (0 * * * *)
     AVRO_INGEST_IMPALA_CONN_ID Impala connection; empty: the Impala step is skipped, logged
+    AVRO_INGEST_RETRY_DELAY_SECONDS  wait before a failed task's retry                 (60)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from airflow.providers.standard.operators.empty import EmptyOperator
 from airflow.sdk import (
     DAG,
     Asset,
@@ -50,9 +52,15 @@ with DAG(
     ),
     start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     catchup=False,
-    # One run at a time: with per-table mapping inside a run, each table has one writer.
-    max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": dt.timedelta(minutes=1)},
+    # Runs may overlap: the claim protocol (docs/adr/0002) keeps them apart, so a manual run
+    # never queues behind a scheduled one that waits for files.
+    max_active_runs=4,
+    default_args={
+        "retries": 2,
+        "retry_delay": dt.timedelta(
+            seconds=int(os.environ.get("AVRO_INGEST_RETRY_DELAY_SECONDS", "60"))
+        ),
+    },
     tags=["avro", "hive", "impala"],
     params={
         "landing_path": Param(
@@ -120,7 +128,10 @@ with DAG(
     )
     plan = PlanBatchesOperator(task_id="plan_and_claim")
     load = LoadTableOperator.partial(
-        task_id="load_table", outlets=[AssetAlias(TABLES_ALIAS)], max_active_tis_per_dagrun=4
+        task_id="load_table",
+        outlets=[AssetAlias(TABLES_ALIAS)],
+        max_active_tis_per_dagrun=4,
+        map_index_template="{{ task.table_group['table'] }}",  # named by table in the UI
     ).expand(table_group=plan.output)
     whole_plan = XComArg(plan, key="plan")
     publish = PublishToImpalaOperator(
@@ -142,6 +153,12 @@ with DAG(
         retries=0,  # it fails only to report failed batches: a retry would say the same
     )
 
+    # The run's state is decided by its leaves. The summary runs whatever happened (all_done)
+    # and would alone make a failed run look green; this leaf fails when any step before it
+    # failed, and is skipped, like them, when there was nothing to do.
+    all_steps = EmptyOperator(task_id="all_steps_succeeded")
+
     wait >> plan >> load >> publish >> archive >> summary
+    archive >> all_steps
     # A teardown: runs whatever happened before it, and does not decide the run's state.
     archive >> teardown.as_teardown()

@@ -37,6 +37,7 @@ def test_dag_parses_without_errors_or_network(airflow_db: None, no_network: None
         "archive_sources",
         "drop_temporary_tables",
         "run_summary",
+        "all_steps_succeeded",
     }
     assert dag.get_task("drop_temporary_tables").is_teardown
     print(f"parsed in {elapsed:.3f} s")
@@ -66,6 +67,8 @@ def test_it_runs_on_a_schedule_or_an_asset_event(airflow_db: None) -> None:
     assert type(timetable).__name__ == "AssetOrTimeSchedule"
     assert timetable.timetable.expression == "0 * * * *"
     assert timetable.asset_condition.uri == "hdfs://localhost:8020/data/landing"
-    assert dag.max_active_runs == 1
+    assert (
+        dag.max_active_runs > 1
+    )  # overlapping runs are safe (tests/integration/test_exactly_once.py)
     load = dag.get_task("load_table")
     assert [o.name for o in load.outlets] == ["avro-ingest-tables"]

@@ -1,0 +1,157 @@
+"""Airflow's own services against the local stack, as users run them: api-server (REST API and
+UI), scheduler, dag-processor and triggerer, with the LocalExecutor sized for a small machine.
+
+    python stack/airflow_services.py up      start what is not running, wait until healthy
+    python stack/airflow_services.py down    stop what this script started
+    python stack/airflow_services.py status  say what runs and whether it is healthy
+
+Settings (environment): AVRO_INGEST_AIRFLOW_HOME (default: stack/.state/airflow),
+AVRO_INGEST_AIRFLOW_PORT (8080), AVRO_INGEST_AIRFLOW_USER / AVRO_INGEST_AIRFLOW_PASSWORD
+(admin / admin: a local stack's UI login), AVRO_INGEST_AIRFLOW_PARALLELISM (4 task processes
+at most), AVRO_INGEST_RETRY_DELAY_SECONDS (passed to the DAG). Logs go to <home>/logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
+
+SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
+HOME = Path(os.environ.get("AVRO_INGEST_AIRFLOW_HOME", ROOT / "stack" / ".state" / "airflow"))
+PORT = int(os.environ.get("AVRO_INGEST_AIRFLOW_PORT", "8080"))
+USER = os.environ.get("AVRO_INGEST_AIRFLOW_USER", "admin")
+PASSWORD = os.environ.get("AVRO_INGEST_AIRFLOW_PASSWORD", "admin")
+URL = f"http://localhost:{PORT}"
+
+
+def environment() -> dict[str, str]:
+    """The services' settings: the stack's connections (airflow_env), then these."""
+    inherited = {k: v for k, v in os.environ.items() if k != "AIRFLOW__CORE__UNIT_TEST_MODE"}
+    inherited["AIRFLOW_HOME"] = str(HOME)
+    os.environ.clear()
+    os.environ.update(inherited)
+    configure(HOME)
+    parallelism = os.environ.get("AVRO_INGEST_AIRFLOW_PARALLELISM", "4")
+    settings = {
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # LocalExecutor starts `parallelism` worker processes (32 by default, ~150 MB each).
+        "AIRFLOW__CORE__PARALLELISM": parallelism,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(HOME / "passwords.json"),
+        "AIRFLOW__API__PORT": str(PORT),
+        "AIRFLOW__API__BASE_URL": URL,
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{URL}/execution/",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(HOME / "logs" / "tasks"),
+        # New DAGs start unpaused, so a trigger is all a user (or a test) needs.
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "plugins"), str(ROOT)])),
+    }
+    return os.environ | settings
+
+
+def _pid_file(service: str) -> Path:
+    return HOME / "run" / f"{service}.pid"
+
+
+def _running(service: str) -> int | None:
+    path = _pid_file(service)
+    if not path.exists():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink()
+        return None
+    return pid
+
+
+def health() -> dict[str, str]:
+    try:
+        with urllib.request.urlopen(f"{URL}/api/v2/monitor/health", timeout=5) as answer:
+            found = json.load(answer)
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}
+    return {name: str(part.get("status")) for name, part in found.items()}
+
+
+def healthy() -> bool:
+    states = health()
+    wanted = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    return all(states.get(name) == "healthy" for name in wanted)
+
+
+def up(timeout: float = 180) -> None:
+    env = environment()
+    os.environ.update(env)
+    (HOME / "run").mkdir(parents=True, exist_ok=True)
+    (HOME / "logs").mkdir(parents=True, exist_ok=True)
+    (HOME / "passwords.json").write_text(json.dumps({USER: PASSWORD}))
+    migrate_metadata_db()
+    airflow = str(Path(sys.executable).parent / "airflow")
+    for service in SERVICES:
+        if _running(service):
+            continue
+        with open(HOME / "logs" / f"{service}.log", "ab") as log:
+            process = subprocess.Popen(
+                [airflow, service],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,  # its own process group: `down` stops its children too
+            )
+        _pid_file(service).write_text(str(process.pid))
+    deadline = time.monotonic() + timeout
+    while not healthy():
+        dead = [s for s in SERVICES if not _running(s)]
+        if dead:
+            raise SystemExit(f"[airflow] {', '.join(dead)} exited; see {HOME / 'logs'}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"[airflow] not healthy after {timeout:.0f} s: {health()}")
+        time.sleep(1)
+    print(f"[airflow] up: UI and REST API at {URL} (login {USER} / {PASSWORD}); logs in {HOME / 'logs'}")
+
+
+def down() -> None:
+    for service in SERVICES:
+        pid = _running(service)
+        if pid is None:
+            continue
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 30
+        while _running(service) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        if _running(service):
+            os.killpg(pid, signal.SIGKILL)
+        _pid_file(service).unlink(missing_ok=True)
+    print("[airflow] stopped")
+
+
+def status() -> None:
+    for service in SERVICES:
+        pid = _running(service)
+        print(f"[airflow] {service:<14} {'pid ' + str(pid) if pid else 'not running'}")
+    print(f"[airflow] health: {health() or 'no answer'}")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else "status"
+    {"up": up, "down": down, "status": status}[command]()
