@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK := stack/stack.sh
 
-.PHONY: help deps venv stack-up stack-down stack-status test test-unit test-integration lint demo bench clean-state
+.PHONY: help deps venv stack-up stack-down stack-status airflow-up airflow-down airflow-status test test-unit test-integration lint demo bench clean-state
 
 help:
 	@echo "make demo          install, start the local stack, run the pipeline on sample data"
@@ -13,6 +13,7 @@ help:
 	@echo "make test-unit     unit tests only (no stack needed)"
 	@echo "make lint          ruff and mypy"
 	@echo "make stack-up | stack-down | stack-status"
+	@echo "make airflow-up | airflow-down | airflow-status   Airflow's services and UI (port 8080)"
 	@echo "make bench         benchmarks (see bench/README.md)"
 
 deps:
@@ -44,6 +45,15 @@ stack-down:
 stack-status:
 	@$(STACK) status
 
+airflow-up: venv stack-up
+	@$(PY) stack/airflow_services.py up
+
+airflow-down:
+	@test ! -x $(PY) || $(PY) stack/airflow_services.py down
+
+airflow-status:
+	@$(PY) stack/airflow_services.py status
+
 test: venv stack-up
 	@bin/run-pytest tests
 
@@ -63,5 +73,5 @@ demo: venv stack-up
 bench: venv stack-up
 	@$(PY) bench/e2e/run.py $(BENCH_ARGS)
 
-clean-state: stack-down
+clean-state: airflow-down stack-down
 	rm -rf stack/.state

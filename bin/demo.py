@@ -1,5 +1,7 @@
-"""`make demo`: land sample data on the local stack's HDFS, run the avro_ingest DAG end to end,
-and print what it did: the run summary and a query of the result.
+"""`make demo`: land sample data on the local stack's HDFS, start Airflow's services, trigger
+the avro_ingest DAG over the REST API as another system would, follow it, and print what it
+did: the run summary and queries of the result. The services stay up, with the UI's address
+printed; their logs and the tasks' go to files, not here.
 
 Sample data: every file of the shared Avro corpus (../shared/avro-corpus, when present), plus
 generated datasets of a realistic shape: 50 columns with nested fields and logical types, and
@@ -12,6 +14,7 @@ import datetime as dt
 import io
 import os
 import random
+import subprocess
 import sys
 import uuid
 from decimal import Decimal
@@ -24,7 +27,10 @@ LANDING = "/data/demo/landing"
 DATABASE = "demo"
 
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT)]
-from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
+# This process prints an account; the services' and tasks' logs go to their files.
+os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+from stack import airflow_services  # noqa: E402
+from stack.airflow_env import configure  # noqa: E402
 
 configure(STATE / "airflow")
 
@@ -152,29 +158,33 @@ def land_sample_data(hdfs: AvroIngestHdfsHook) -> int:
 
 
 def main() -> int:
-    migrate_metadata_db()
-    from tests.integration.dag_runner import run_dag
-
     hdfs = AvroIngestHdfsHook()
     hive = AvroIngestHiveHook()
     hdfs.delete("/data/demo", recursive=True)
     hive.run_statements([f"DROP DATABASE IF EXISTS {DATABASE} CASCADE"])
     landed = land_sample_data(hdfs)
-    print(f"\nlanded {landed} Avro files under hdfs://localhost:8020{LANDING}")
-    run, values = run_dag(
-        {
-            "landing_path": LANDING,
-            "database": DATABASE,
-            "target_root": "/data/demo/warehouse",
-            "table_name_rule": "folder",
-            "quiet_period_seconds": 0,
-            "wait_seconds": 0,
-        }
-    )
-    summary = values.get("run_summary") or {}
-    print(f"\nDAG run {run.run_id}: {run.state}")
-    for task, state in sorted(values["_states"].items()):
-        print(f"  {task:<32} {state}")
+    print(f"landed {landed} Avro files under hdfs://localhost:8020{LANDING}")
+    subprocess.run([sys.executable, str(ROOT / "stack" / "airflow_services.py"), "up"], check=True)
+    airflow = airflow_services.RestClient()
+    conf = {
+        "landing_path": LANDING,
+        "database": DATABASE,
+        "target_root": "/data/demo/warehouse",
+        "table_name_rule": "folder",
+        "quiet_period_seconds": 0,
+        "wait_seconds": 0,
+    }
+    run_id = airflow.trigger(conf)
+    print(f"triggered over the REST API: run {run_id}")
+
+    def progress(task: str, instance: dict[str, Any]) -> None:
+        if instance["state"] in ("success", "failed", "skipped", "upstream_failed"):
+            name = instance.get("rendered_map_index") or task
+            print(f"  {instance['end_date'][11:19]}  {name:<44} {instance['state']}")
+
+    state = airflow.wait(run_id, timeout=1800, on_change=progress)
+    print(f"run {run_id}: {state}")
+    summary = airflow.xcom(run_id, "run_summary")
     if summary:
         print("\n" + render_summary(summary))
     settings = {"hive.compute.query.using.stats": "false"}
@@ -192,7 +202,11 @@ def main() -> int:
             print("  ", row)
     print(f"\nsources: hdfs://localhost:8020{LANDING}/_archive")
     print(f"set aside, each with <name>.reason.json: hdfs://localhost:8020{LANDING}/_quarantine")
-    return 0 if run.state == "success" else 1
+    print(
+        f"\nAirflow UI: {airflow_services.URL} (login {airflow_services.USER} / "
+        f"{airflow_services.PASSWORD}); stop it with `make airflow-down`"
+    )
+    return 0 if state == "success" else 1
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -46,6 +48,7 @@ def environment() -> dict[str, str]:
     parallelism = os.environ.get("AVRO_INGEST_AIRFLOW_PARALLELISM", "4")
     settings = {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # LocalExecutor starts `parallelism` worker processes (32 by default, ~150 MB each).
         "AIRFLOW__CORE__PARALLELISM": parallelism,
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{USER}:admin",
@@ -124,7 +127,8 @@ def up(timeout: float = 180) -> None:
         if time.monotonic() > deadline:
             raise SystemExit(f"[airflow] not healthy after {timeout:.0f} s: {health()}")
         time.sleep(1)
-    print(f"[airflow] up: UI and REST API at {URL} (login {USER} / {PASSWORD}); logs in {HOME / 'logs'}")
+    print(f"[airflow] up: UI and REST API at {URL}, login {USER} / {PASSWORD}")
+    print(f"[airflow] logs: {HOME / 'logs'}")
 
 
 def down() -> None:
@@ -143,6 +147,80 @@ def down() -> None:
             os.killpg(pid, signal.SIGKILL)
         _pid_file(service).unlink(missing_ok=True)
     print("[airflow] stopped")
+
+
+class RestClient:
+    """Airflow's REST API, logged in as the local stack's user (JSON Web Token)."""
+
+    def __init__(self, url: str = URL, user: str = USER, password: str = PASSWORD) -> None:
+        import requests
+
+        self.url = url
+        answer = requests.post(
+            f"{url}/auth/token", json={"username": user, "password": password}, timeout=30
+        )
+        answer.raise_for_status()
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+
+    def get(self, path: str) -> Any:
+        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def trigger(self, conf: dict[str, Any], dag_id: str = "avro_ingest") -> str:
+        """A run with no logical date, as the UI's trigger form makes them; its run id."""
+        answer = self.session.post(
+            f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
+            json={"logical_date": None, "conf": conf},
+            timeout=30,
+        )
+        if answer.status_code != 200:
+            raise RuntimeError(f"trigger refused ({answer.status_code}): {answer.text}")
+        return str(answer.json()["dag_run_id"])
+
+    def state(self, run_id: str, dag_id: str = "avro_ingest") -> str:
+        return str(self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"])
+
+    def tasks(self, run_id: str, dag_id: str = "avro_ingest") -> dict[str, dict[str, Any]]:
+        """Task instances by task id (mapped ones as `task[index]`)."""
+        found = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        return {
+            t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t
+            for t in found
+        }
+
+    def wait(
+        self,
+        run_id: str,
+        *,
+        timeout: float = 600,
+        on_change: Callable[[str, dict[str, Any]], None] | None = None,
+    ) -> str:
+        """Poll until the run ends; `on_change(task, instance)` hears of each state change."""
+        deadline = time.monotonic() + timeout
+        seen: dict[str, str | None] = {}
+        while True:
+            state = self.state(run_id)
+            if on_change is not None:
+                for name, instance in sorted(self.tasks(run_id).items()):
+                    if seen.get(name) != instance["state"]:
+                        seen[name] = instance["state"]
+                        on_change(name, instance)
+            if state in ("success", "failed"):
+                return state
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s")
+            time.sleep(2)
+
+    def xcom(self, run_id: str, task_id: str, dag_id: str = "avro_ingest") -> Any:
+        """A task's return value, or None when it has none (skipped, or failed before it)."""
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
+        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=30)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        return answer.json()["value"]
 
 
 def status() -> None:

@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
+
+from stack.airflow_services import RestClient
 
 from .invariants import check_exactly_once, deliver, files_under
 
@@ -46,56 +47,12 @@ def services(command: str, home: str) -> None:
     )
 
 
-class Airflow:
-    """The REST API, logged in as the local stack's user."""
-
-    def __init__(self) -> None:
-        answer = requests.post(
-            f"{URL}/auth/token", json={"username": "admin", "password": "admin"}, timeout=30
-        )
-        answer.raise_for_status()
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
-
-    def get(self, path: str) -> Any:
-        answer = self.session.get(f"{URL}/api/v2{path}", timeout=30)
-        answer.raise_for_status()
-        return answer.json()
-
-    def trigger(self, conf: dict[str, Any]) -> str:
-        # Runs with no logical date, as the UI's trigger form makes them.
-        answer = self.session.post(
-            f"{URL}/api/v2/dags/avro_ingest/dagRuns",
-            json={"logical_date": None, "conf": conf},
-            timeout=30,
-        )
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["dag_run_id"])
-
-    def state(self, run_id: str) -> str:
-        return str(self.get(f"/dags/avro_ingest/dagRuns/{run_id}")["state"])
-
-    def wait(self, run_id: str, timeout: float = 400) -> str:
-        deadline = time.monotonic() + timeout
-        while (state := self.state(run_id)) not in ("success", "failed"):
-            assert time.monotonic() < deadline, f"run {run_id} still {state}"
-            time.sleep(2)
-        return state
-
-    def tasks(self, run_id: str) -> dict[str, dict[str, Any]]:
-        found = self.get(f"/dags/avro_ingest/dagRuns/{run_id}/taskInstances")["task_instances"]
-        return {
-            t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t
-            for t in found
-        }
-
-
 @pytest.fixture(scope="session")
-def airflow() -> Iterator[Airflow]:
+def airflow() -> Iterator[RestClient]:
     home = tempfile.mkdtemp(prefix="avro-ingest-services-")
     services("up", home)
     try:
-        yield Airflow()
+        yield RestClient(URL)
     finally:
         services("down", home)
 
@@ -118,11 +75,11 @@ def area() -> Iterator[dict[str, Any]]:
 
 
 def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(
-    airflow: Airflow, area: dict[str, Any]
+    airflow: RestClient, area: dict[str, Any]
 ) -> None:
     landed = deliver(area["landing_path"], 6)
     run_id = airflow.trigger(area)
-    assert airflow.wait(run_id) == "success"
+    assert airflow.wait(run_id, timeout=400) == "success"
     ended = check_exactly_once(area["landing_path"], area["database"], landed)
     assert ended["archived"] == set(landed.files)
     tasks = airflow.tasks(run_id)
@@ -137,7 +94,7 @@ def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(
 
 
 def test_a_waiting_run_defers_and_does_not_block_another_run(
-    airflow: Airflow, area: dict[str, Any]
+    airflow: RestClient, area: dict[str, Any]
 ) -> None:
     hdfs = AvroIngestHdfsHook()
     waiting_landing = area["landing_path"].replace("/landing", "/quiet")
@@ -162,7 +119,7 @@ def test_a_waiting_run_defers_and_does_not_block_another_run(
     AvroIngestHiveHook().run_statements(["DROP DATABASE IF EXISTS svc_wait CASCADE"])
 
 
-def test_a_failing_run_ends_failed(airflow: Airflow, area: dict[str, Any]) -> None:
+def test_a_failing_run_ends_failed(airflow: RestClient, area: dict[str, Any]) -> None:
     # A relative landing path: the sensor's settings are refused in every try.
     run_id = airflow.trigger(area | {"landing_path": "relative/landing", "wait_seconds": 60})
     assert airflow.wait(run_id) == "failed"
@@ -175,15 +132,13 @@ def test_a_failing_run_ends_failed(airflow: Airflow, area: dict[str, Any]) -> No
     assert tasks["all_steps_succeeded"]["state"] == "upstream_failed"
 
 
-def test_a_dry_run_touches_nothing(airflow: Airflow, area: dict[str, Any]) -> None:
+def test_a_dry_run_touches_nothing(airflow: RestClient, area: dict[str, Any]) -> None:
     landed = deliver(area["landing_path"], 3)
     before = sorted(files_under(area["landing_path"]))
     run_id = airflow.trigger(area | {"dry_run": True})
-    assert airflow.wait(run_id) == "success"
+    assert airflow.wait(run_id, timeout=400) == "success"
     assert sorted(files_under(area["landing_path"])) == before
     databases = {r[0] for r in AvroIngestHiveHook().query("SHOW DATABASES")}
     assert area["database"] not in databases
-    summary = airflow.get(
-        f"/dags/avro_ingest/dagRuns/{run_id}/taskInstances/run_summary/xcomEntries/return_value"
-    )["value"]
+    summary = airflow.xcom(run_id, "run_summary")
     assert summary["dry_run"] is True and set(landed.files)
