@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    print(f"# plan_run over {args.files} small files, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"# plan_run over {args.files} small files, {stamp}")
     print(f"# {platform.node()}, {platform.machine()}, Python {platform.python_version()}")
     variants = [
         ("open check + ledger (default)", True, True),
