@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from avro_ingest.batch import BatchPlan
 from avro_ingest.layout import pending_table_name, schema_file, temp_table_name
@@ -32,6 +32,7 @@ from avro_ingest.sql_render import render
 from avro_ingest.type_map import HIVE_SESSION_SETTINGS
 
 __all__ = [
+    "ALREADY_READY",
     "ConversionResult",
     "PreparedTable",
     "SchemaConflict",
@@ -86,6 +87,24 @@ class ConversionResult:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
+
+    @classmethod
+    def of(cls, batch: BatchPlan, table: PreparedTable, location: str, **more: Any) -> Self:
+        """The result of loading `batch` into a table that `table` made ready."""
+        return cls(
+            batch_id=batch.batch_id,
+            landing=batch.landing,
+            database=batch.database,
+            table=batch.table,
+            partition=batch.partition,
+            new_table=table.new_table,
+            added_columns=list(table.added_columns),
+            files=len(batch.files),
+            bytes=batch.size,
+            records_expected=batch.records,
+            location=location,
+            **more,
+        )
 
 
 def target_location(target_root: str, database: str, table: str) -> str:
@@ -250,6 +269,10 @@ class PreparedTable:
     statements: tuple[str, ...]
 
 
+# A table that batches of its schema found ready: another batch created or evolved it.
+ALREADY_READY = PreparedTable(new_table=False, added_columns=(), statements=())
+
+
 def prepare_table(
     hive: SqlRunner, batch: BatchPlan, *, target_root: str, dry_run: bool = False
 ) -> PreparedTable:
@@ -284,20 +307,8 @@ def convert_batch(
     statements = load_statements(
         batch, plan, schema_url=schema_file(batch.landing, batch.batch_id), location=location
     )
-    result = ConversionResult(
-        batch_id=batch.batch_id,
-        landing=batch.landing,
-        database=batch.database,
-        table=batch.table,
-        partition=batch.partition,
-        new_table=table.new_table,
-        added_columns=list(table.added_columns),
-        files=len(batch.files),
-        bytes=batch.size,
-        records_expected=batch.records,
-        statements=[*table.statements, *statements],
-        dry_run=dry_run,
-        location=location,
+    result = ConversionResult.of(
+        batch, table, location, statements=[*table.statements, *statements], dry_run=dry_run
     )
     if dry_run:
         return result

@@ -50,6 +50,7 @@ from avro_ingest.claim import (
 )
 from avro_ingest.config import IngestConfig
 from avro_ingest.convert import (
+    ALREADY_READY,
     ConversionResult,
     PreparedTable,
     SchemaConflict,
@@ -391,20 +392,8 @@ def _roll_forward(hive: SqlRunner, located: Located, owner: Owner) -> _BatchOutc
     location = manifest.location or ""
     statement = publish_partition(hive, batch, location)
     log.info("batch %s was committed by run %s; published it", batch.batch_id, manifest.run_id)
-    result = ConversionResult(
-        batch_id=batch.batch_id,
-        landing=batch.landing,
-        database=batch.database,
-        table=batch.table,
-        partition=batch.partition,
-        new_table=False,
-        added_columns=[],
-        files=len(batch.files),
-        bytes=batch.size,
-        records_expected=batch.records,
-        rows_verified=batch.records,
-        statements=[statement],
-        location=location,
+    result = ConversionResult.of(
+        batch, ALREADY_READY, location, statements=[statement], rows_verified=batch.records
     )
     return _BatchOutcome(result=result)
 
@@ -441,12 +430,11 @@ def _load_sealed(
                 outcomes.extend(_failed(batch, error) for batch in run)
                 continue
             # The first batch reports what preparing the table did; the others found it ready.
-            ready = PreparedTable(new_table=False, added_columns=(), statements=())
             outcomes.extend(
                 pool.map(
                     lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),
                     run,
-                    [prepared] + [ready] * (len(run) - 1),
+                    [prepared] + [ALREADY_READY] * (len(run) - 1),
                 )
             )
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import pytest
 import requests
@@ -42,3 +43,28 @@ def hdfs_folder(webhdfs: WebHDFSHook) -> Iterator[str]:
     client.makedirs(folder)
     yield folder
     client.delete(folder, recursive=True)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A landing folder, target root and Hive database of one test's own."""
+
+    root: str
+    landing: str
+    database: str
+    target_root: str
+
+
+@pytest.fixture
+def test_area() -> Iterator[Area]:
+    """A fresh area on the stack, dropped (database) and removed (folders) afterwards."""
+    from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+    from avro_ingest.hooks.hive import AvroIngestHiveHook
+
+    hdfs = AvroIngestHdfsHook()
+    key = uuid.uuid4().hex[:10]
+    root = f"/tmp/avro-ingest-tests/area-{key}"
+    hdfs.makedirs(f"{root}/landing")
+    yield Area(root, f"{root}/landing", f"it_{key}", f"{root}/warehouse")
+    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS it_{key} CASCADE"])
+    hdfs.delete(root, recursive=True)

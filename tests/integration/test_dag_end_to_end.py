@@ -7,8 +7,6 @@ import io
 import json
 import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,27 +21,22 @@ from avro_ingest.naming import to_table_name
 from tests.unit.helpers import CORPUS_DIR
 from tests.unit.test_corpus import EXPECTED
 
+from .conftest import Area
 from .dag_runner import run_dag
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def area(airflow_db: None) -> Iterator[dict[str, str]]:
+def area(airflow_db: None, test_area: Area) -> dict[str, Any]:
     """A landing folder, database and target root of its own for one test."""
-    hdfs = AvroIngestHdfsHook()
-    key = uuid.uuid4().hex[:10]
-    root = f"/tmp/avro-ingest-tests/dag-{key}"
-    hdfs.makedirs(f"{root}/landing")
-    yield {
-        "landing_path": f"{root}/landing",
-        "database": f"it_{key}",
-        "target_root": f"{root}/warehouse",
+    return {
+        "landing_path": test_area.landing,
+        "database": test_area.database,
+        "target_root": test_area.target_root,
         "quiet_period_seconds": 0,
         "wait_seconds": 0,
     }
-    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS it_{key} CASCADE"])
-    hdfs.delete(root, recursive=True)
 
 
 def files_under(folder: str) -> set[str]:

@@ -12,15 +12,12 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
-from avro_ingest.hooks.hive import AvroIngestHiveHook
 
+from .conftest import Area
 from .invariants import check_exactly_once, deliver, files_under, sealed_folders
 
 pytestmark = pytest.mark.integration
@@ -29,20 +26,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def area() -> Iterator[dict[str, Any]]:
-    hdfs = AvroIngestHdfsHook()
-    key = uuid.uuid4().hex[:10]
-    root = f"/tmp/avro-ingest-tests/once-{key}"
-    hdfs.makedirs(f"{root}/landing")
-    yield {
-        "landing_paths": [f"{root}/landing"],
-        "database": f"once_{key}",
-        "target_root": f"{root}/warehouse",
+def area(test_area: Area) -> dict[str, Any]:
+    return {
+        "landing_paths": [test_area.landing],
+        "database": test_area.database,
+        "target_root": test_area.target_root,
         "quiet_period_seconds": 0,
         "max_files_per_batch": 8,
     }
-    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS once_{key} CASCADE"])
-    hdfs.delete(root, recursive=True)
 
 
 def start(arguments: dict[str, Any]) -> subprocess.Popen[str]:

@@ -14,6 +14,7 @@ from avro_ingest.config import IngestConfig
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 
+from .conftest import Area
 from .invariants import Landed, avro_bytes, check_exactly_once, files_under
 from .pipeline_process import run_pipeline
 
@@ -31,19 +32,13 @@ def ticks(name: str, count: int) -> bytes:
 
 
 @pytest.fixture
-def area() -> Iterator[dict[str, Any]]:
-    hdfs = AvroIngestHdfsHook()
-    key = uuid.uuid4().hex[:10]
-    root = f"/tmp/avro-ingest-tests/moving-{key}"
-    hdfs.makedirs(f"{root}/landing")
-    yield {
-        "landing_paths": [f"{root}/landing"],
-        "database": f"moving_{key}",
-        "target_root": f"{root}/warehouse",
+def area(test_area: Area) -> dict[str, Any]:
+    return {
+        "landing_paths": [test_area.landing],
+        "database": test_area.database,
+        "target_root": test_area.target_root,
         "quiet_period_seconds": 0,
     }
-    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS moving_{key} CASCADE"])
-    hdfs.delete(root, recursive=True)
 
 
 def run(area: dict[str, Any], hdfs: Any = None, **settings: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from avro_ingest.hooks.hive import AvroIngestHiveHook
 
 from stack.airflow_services import RestClient
 
+from .conftest import Area
 from .invariants import check_exactly_once, deliver, files_under
 
 pytestmark = pytest.mark.integration
@@ -58,20 +58,14 @@ def airflow() -> Iterator[RestClient]:
 
 
 @pytest.fixture
-def area() -> Iterator[dict[str, Any]]:
-    hdfs = AvroIngestHdfsHook()
-    key = uuid.uuid4().hex[:10]
-    root = f"/tmp/avro-ingest-tests/svc-{key}"
-    hdfs.makedirs(f"{root}/landing")
-    yield {
-        "landing_path": f"{root}/landing",
-        "database": f"svc_{key}",
-        "target_root": f"{root}/warehouse",
+def area(test_area: Area) -> dict[str, Any]:
+    return {
+        "landing_path": test_area.landing,
+        "database": test_area.database,
+        "target_root": test_area.target_root,
         "quiet_period_seconds": 0,
         "wait_seconds": 0,
     }
-    AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS svc_{key} CASCADE"])
-    hdfs.delete(root, recursive=True)
 
 
 def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(
