@@ -1,2 +1,3 @@
--- Whether a table exists (an empty answer: it does not).
+-- Whether a table exists. LIKE treats `_` as a wildcard (`ab_cd` matches `ab1cd`): the caller
+-- keeps exact matches only.
 SHOW TABLES IN {{ database }} LIKE {{ pattern }}

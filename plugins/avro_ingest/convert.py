@@ -254,8 +254,21 @@ def plan_for(batch: BatchPlan) -> TablePlan:
     )
 
 
+def render_show_databases_like(database: str) -> str:
+    return render("show_databases_like.sql", pattern=string_literal(database))
+
+
+def _named(rows: Sequence[tuple[Any, ...]], name: str) -> bool:
+    """Whether a SHOW ... LIKE answer lists exactly `name` (LIKE's `_` matches any character)."""
+    return any(str(row[0]).lower() == name.lower() for row in rows)
+
+
 def table_state(hive: SqlRunner, database: str, table: str) -> TableState | None:
-    if not hive.query(render_show_tables_like(database, table)):
+    """The existing table's columns, or None when there is no such table (or database). Only
+    reads the metastore, so a dry run may ask too."""
+    if not _named(hive.query(render_show_databases_like(database)), database):
+        return None
+    if not _named(hive.query(render_show_tables_like(database, table)), table):
         return None
     return parse_describe(hive.query(render_describe_table(database, table)))
 
@@ -281,8 +294,11 @@ def prepare_table(
     Raises SchemaConflict when the table cannot take the batch's columns."""
     plan = plan_for(batch)
     if dry_run:
-        ddl, _ = table_statements(batch, plan, existing=None, target_root=target_root)
-        return PreparedTable(True, (), (render_create_database(batch.database), *ddl))
+        # What a real run would do: the table's state is read, nothing is changed.
+        existing = table_state(hive, batch.database, batch.table)
+        ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+        statements = (render_create_database(batch.database), *ddl)
+        return PreparedTable(existing is None, tuple(added), statements)
     hive.run_statements([render_create_database(batch.database)])
     existing = table_state(hive, batch.database, batch.table)
     ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)

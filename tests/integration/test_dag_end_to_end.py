@@ -315,6 +315,17 @@ def test_dry_run_changes_nothing(area: dict[str, str]) -> None:
     statements = [s for load in loads_of(values) for r in load["results"] for s in r["statements"]]
     assert any(s.startswith("INSERT OVERWRITE") for s in statements)
     assert values["run_summary"]["dry_run"] is True
+    assert values["run_summary"]["tables"][f"{area['database']}.click"]["new_table"] is True
+
+    # Once the table exists, a dry run says so: it reads the metastore, and changes nothing.
+    run, values = run_dag(area)
+    assert run.state == "success", values["_states"]
+    write_avro(f"{landing}/clicks-2.avro", SCHEMA_A, clicks(10, 5))
+    run, values = run_dag(area | {"dry_run": True})
+    assert run.state == "success", values["_states"]
+    assert values["run_summary"]["tables"][f"{area['database']}.click"]["new_table"] is False
+    assert table_rows(area["database"], "click") == 10
+    assert AvroIngestHdfsHook().exists(f"{landing}/clicks-2.avro")
 
 
 def test_a_sidecar_schema_wins_and_is_checked_against_the_file(area: dict[str, Any]) -> None:

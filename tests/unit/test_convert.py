@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.convert import (
@@ -11,6 +13,7 @@ from avro_ingest.convert import (
     partition_location,
     plan_for,
     reconcile,
+    table_state,
     table_statements,
 )
 from avro_ingest.plan import TablePlan
@@ -103,3 +106,31 @@ def test_settings_keep_few_parquet_files_and_exact_dates() -> None:
     assert settings["hive.merge.size.per.task"] == str(256 * 1024**2)
     assert settings["hive.merge.mapfiles"] == "true"
     assert settings["hive.stats.column.autogather"] == "false"
+
+
+class AnsweringHive:
+    """Answers SHOW ... LIKE the way Hive 4 does: `_` in the pattern matches any character."""
+
+    def __init__(self, databases: list[str], tables: list[str]) -> None:
+        self.databases, self.tables = databases, tables
+        self.asked: list[str] = []
+
+    def query(self, statement: str, *, settings: object = None) -> list[tuple[str, ...]]:
+        self.asked.append(statement)
+        pattern = statement.rsplit("LIKE ", 1)[-1].strip("'").replace("_", ".")
+        names = self.databases if statement.startswith("SHOW DATABASES") else self.tables
+        if statement.startswith("DESCRIBE"):
+            return [("id", "bigint", ""), ("url", "string", "")]
+        return [(n,) for n in names if re.fullmatch(pattern, n)]
+
+    def run_statements(self, statements: object, *, settings: object = None) -> list[object]:
+        raise AssertionError("table_state only reads")
+
+
+def test_a_similar_table_name_is_not_taken_for_the_table() -> None:
+    # `ab1cd` exists; `ab_cd` does not, although LIKE 'ab_cd' lists `ab1cd`.
+    hive = AnsweringHive(["lake"], ["ab1cd"])
+    assert table_state(hive, "lake", "ab_cd") is None
+    assert table_state(hive, "lake", "ab1cd") == TableState((("id", "bigint"), ("url", "string")))
+    # No such database: no table, and no question that would fail.
+    assert table_state(AnsweringHive(["lake2"], []), "lake", "t") is None

@@ -12,6 +12,7 @@ EXPECTED_TEMPLATES = {
     "create_database.sql": {"database"},
     "describe_table.sql": {"table"},
     "show_tables_like.sql": {"database", "pattern"},
+    "show_databases_like.sql": {"pattern"},
     "create_avro_temp_table.sql": {"table", "location", "schema_url"},
     "create_parquet_table.sql": {"table", "columns", "partition_columns", "location"},
     "drop_table.sql": {"table"},
