@@ -228,14 +228,8 @@ def render_drop_table(database: str, table: str) -> str:
     return render("drop_table.sql", table=qualified(database, table))
 
 
-def render_count_rows(database: str, table: str, partition: Mapping[str, str] | None = None) -> str:
-    if partition is None:
-        return render("count_rows.sql", table=qualified(database, table))
-    return render(
-        "count_partition_rows.sql",
-        table=qualified(database, table),
-        partition_predicate=_plain_partition_spec(partition, " AND "),
-    )
+def render_count_rows(database: str, table: str) -> str:
+    return render("count_rows.sql", table=qualified(database, table))
 
 
 def render_impala_invalidate_metadata(database: str, table: str) -> str:

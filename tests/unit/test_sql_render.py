@@ -6,7 +6,6 @@ from avro_ingest.quoting import identifier, qualified, string_literal
 from avro_ingest.sql_render import render, sql_dir, template_names, template_placeholders
 
 EXPECTED_TEMPLATES = {
-    "count_partition_rows.sql": {"table", "partition_predicate"},
     "count_rows.sql": {"table"},
     "alter_table_add_columns.sql": {"table", "columns"},
     "create_database.sql": {"database"},
