@@ -31,10 +31,9 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
 
 from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.exceptions import DuplicateDelivery, FileGone
@@ -371,7 +370,11 @@ class Sealed:
 
 
 def seal_batch(
-    fs: FileSystem, located: Located, owner: Owner, *, location_of: Any
+    fs: FileSystem,
+    located: Located,
+    owner: Owner,
+    *,
+    location_of: Callable[[BatchPlan], str],
 ) -> Sealed | None:
     """Take the staged batch under a load id of this attempt's own (one folder rename). None
     when another attempt renamed it first. `location_of(batch)` names the Parquet output."""

@@ -357,7 +357,7 @@ def _take_batches(
         committed = [p for p in places if p.state == COMMITTED]
         staged = [p for p in places if p.state == STAGED]
         if committed:
-            outcomes.append(_roll_forward(hive, committed[0], owner))
+            outcomes.append(_roll_forward(hive, committed[0]))
         elif not staged:
             outcomes.append(
                 _taken_over(batch, "it is no longer in staging: another run took it over")
@@ -384,7 +384,7 @@ def _take_batches(
     return sealed, outcomes
 
 
-def _roll_forward(hive: SqlRunner, located: Located, owner: Owner) -> _BatchOutcome:
+def _roll_forward(hive: SqlRunner, located: Located) -> _BatchOutcome:
     """Finish a batch that was verified and committed but perhaps not published: registering
     its partition is idempotent, so whoever gets here first makes it visible."""
     manifest = located.manifest
@@ -490,12 +490,11 @@ def _load_batch(
     config: IngestConfig,
     owner: Owner,
 ) -> _BatchOutcome:
-    if config.dry_run:
-        return _convert_verify_commit(fs, hive, batch, table, config, owner)
     try:
         return _convert_verify_commit(fs, hive, batch, table, config, owner)
     finally:
-        _drop_temporaries(fs, hive, batch)
+        if not config.dry_run:
+            _drop_temporaries(fs, hive, batch)
 
 
 def _drop_temporaries(fs: FileSystem, hive: SqlRunner, batch: BatchPlan) -> None:
@@ -608,9 +607,7 @@ def _holds(fs: FileSystem, batch: BatchPlan) -> bool:
     return fs.status(manifest_path(batch.landing, batch.batch_id)) is not None
 
 
-def archive(
-    fs: FileSystem, loads: Sequence[dict[str, Any]], plan: dict[str, Any]
-) -> dict[str, Any]:
+def archive(fs: FileSystem, loads: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Move each published batch's folder from committed to _archive/<day>/ in one rename."""
     started = time.monotonic()
     day = _utc_now().date().isoformat()

@@ -48,7 +48,7 @@ def run_pipeline(
         outcome["loads"] = loads
         pipeline.teardown(hdfs, hive, plan, loads)
     if "archive" in steps:
-        outcome["archive"] = pipeline.archive(hdfs, loads, plan)
+        outcome["archive"] = pipeline.archive(hdfs, loads)
     outcome["failed"] = [f for load in loads for f in load["failed"]]
     return outcome
 

@@ -165,7 +165,7 @@ class ArchiveBatchesOperator(_IngestOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         if not self.plan:
             return {"batches": [], "seconds": 0.0}
-        return pipeline.archive(self.hdfs, [load for load in self.loads or [] if load], self.plan)
+        return pipeline.archive(self.hdfs, [load for load in self.loads or [] if load])
 
 
 def _pull(context: Any, task_id: str, key: str = "return_value") -> Any:
