@@ -6,7 +6,10 @@ manual trigger) whose defaults come from environment variables:
     AVRO_INGEST_LANDING        landing folder(s) on HDFS, comma-separated  (/data/landing)
     AVRO_INGEST_DATABASE       target Hive database                       (avro_ingest)
     AVRO_INGEST_TARGET_ROOT    where target tables live on HDFS (/user/hive/external/avro_ingest)
+    AVRO_INGEST_WAIT_SECONDS   how long a run waits for complete files    (3000)
     AVRO_INGEST_SCHEDULE       cron schedule                              (0 * * * *)
+    AVRO_INGEST_SCHEDULE_GRACE_SECONDS  a scheduled run starting later than this after its
+                               tick is skipped (a tick missed while paused)          (300)
     AVRO_INGEST_IMPALA_CONN_ID Impala connection; empty: the Impala step is skipped, logged
     AVRO_INGEST_RETRY_DELAY_SECONDS  wait before a failed task's retry                 (60)
 """
@@ -36,8 +39,9 @@ from avro_ingest.operators.ingest import (
     TeardownOperator,
 )
 from avro_ingest.sensors.complete_files import CompleteAvroFilesSensor
+from avro_ingest.settings import SETTING, param_schemas
 
-LANDING = os.environ.get("AVRO_INGEST_LANDING", "/data/landing")
+LANDING = SETTING["landing_path"].default_in(os.environ)
 HDFS_NAMENODE = os.environ.get("AVRO_INGEST_HDFS_NAMENODE", "localhost:8020")
 
 with DAG(
@@ -62,69 +66,13 @@ with DAG(
         ),
     },
     tags=["avro", "hive", "impala"],
-    params={
-        "landing_path": Param(
-            LANDING, type="string", description="HDFS folder(s), comma-separated"
-        ),
-        "database": Param(
-            os.environ.get("AVRO_INGEST_DATABASE", "avro_ingest"),
-            type="string",
-            pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$",
-        ),
-        "table_name_rule": Param(
-            "schema",
-            type="string",
-            pattern=r"^(schema|folder|fixed:[a-z_][a-z0-9_]*)$",
-            description="schema: the Avro record's name; folder: the landing sub-folder; "
-            "fixed:<table>: one table",
-        ),
-        "target_root": Param(
-            os.environ.get("AVRO_INGEST_TARGET_ROOT", "/user/hive/external/avro_ingest"),
-            type="string",
-        ),
-        "max_files_per_batch": Param(5000, type="integer", minimum=1),
-        "max_bytes_per_batch": Param(20 * 1024**3, type="integer", minimum=1),
-        "parallel_loads": Param(
-            2,
-            type="integer",
-            minimum=1,
-            maximum=16,
-            description="batches of one table converted at once, each in its own Hive session",
-        ),
-        "min_parallel_batch_bytes": Param(
-            16 * 1024**2,
-            type="integer",
-            minimum=1,
-            description="split a table's files into parallel batches only above this size each",
-        ),
-        "quiet_period_seconds": Param(60, type="integer", minimum=0),
-        "require_success_marker": Param(False, type="boolean"),
-        "wait_seconds": Param(
-            50 * 60,
-            type="integer",
-            minimum=0,
-            description="how long to wait for complete files (0: skip the run if none)",
-        ),
-        "lease_seconds": Param(
-            600,
-            type="integer",
-            minimum=10,
-            description="another run takes over this run's claimed files only after it has "
-            "not heard from this run for this long",
-        ),
-        "load_duplicates": Param(
-            False,
-            type="boolean",
-            description="load a file whose content was delivered before (otherwise it is set "
-            "aside as a duplicate delivery)",
-        ),
-        "dry_run": Param(False, type="boolean", description="plan and render SQL, touch nothing"),
-    },
+    # The trigger form: titles, help, sections, choices and limits live in
+    # avro_ingest.settings, with the rules every run is checked against.
+    params={name: Param(**schema) for name, schema in param_schemas(os.environ).items()},
 ) as dag:
     wait = CompleteAvroFilesSensor(
         task_id="wait_for_complete_files",
         poll_interval=30,
-        soft_fail=True,  # no files in time: the run is skipped, not failed
     )
     plan = PlanBatchesOperator(task_id="plan_and_claim")
     load = LoadTableOperator.partial(

@@ -149,6 +149,15 @@ def down() -> None:
     print("[airflow] stopped")
 
 
+class TriggerRefused(RuntimeError):
+    """The REST API refused to start a run (for instance, a setting broke the form's rules)."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"trigger refused ({status}): {detail}")
+        self.status = status
+        self.detail = detail
+
+
 class RestClient:
     """Airflow's REST API, logged in as the local stack's user (JSON Web Token)."""
 
@@ -176,8 +185,34 @@ class RestClient:
             timeout=30,
         )
         if answer.status_code != 200:
-            raise RuntimeError(f"trigger refused ({answer.status_code}): {answer.text}")
+            raise TriggerRefused(answer.status_code, answer.text)
         return str(answer.json()["dag_run_id"])
+
+    def patch(self, path: str, body: dict[str, Any]) -> Any:
+        answer = self.session.patch(f"{self.url}/api/v2{path}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+    def runs(self, dag_id: str = "avro_ingest") -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self.get(f"/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+        return found
+
+    def log(self, run_id: str, task: str, dag_id: str = "avro_ingest") -> str:
+        """The text of a task's last try's log (`task` as in `tasks`: `name` or `name[i]`)."""
+        instance = self.tasks(run_id, dag_id)[task]
+        path = (
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{instance['task_id']}/logs/"
+            f"{max(instance['try_number'], 1)}?full_content=true&map_index={instance['map_index']}"
+        )
+        answer = self.session.get(
+            f"{self.url}/api/v2{path}", headers={"Accept": "application/json"}, timeout=30
+        )
+        answer.raise_for_status()
+        content = answer.json()["content"]
+        return "\n".join(
+            str(part.get("event", part)) if isinstance(part, dict) else str(part)
+            for part in content
+        )
 
     def state(self, run_id: str, dag_id: str = "avro_ingest") -> str:
         return str(self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"])

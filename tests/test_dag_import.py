@@ -43,19 +43,62 @@ def test_dag_parses_without_errors_or_network(airflow_db: None, no_network: None
     print(f"parsed in {elapsed:.3f} s")
 
 
-def test_params_form_has_the_manual_trigger_fields(airflow_db: None) -> None:
+def test_the_form_shows_every_setting_with_a_title_help_and_a_section(
+    airflow_db: None,
+) -> None:
     from airflow.dag_processing.dagbag import DagBag
+    from avro_ingest.settings import SETTINGS
 
     dag = DagBag(dag_folder=str(DAGS)).get_dag("avro_ingest")
     assert dag is not None
-    assert {
-        "landing_path",
-        "database",
-        "table_name_rule",
-        "max_files_per_batch",
-        "max_bytes_per_batch",
-        "dry_run",
-    } <= set(dag.params.keys())
+    assert list(dag.params.keys()) == [s.name for s in SETTINGS]
+    for name in dag.params:
+        schema = dag.params.get_param(name).schema
+        assert schema["title"] and schema["section"] and dag.params.get_param(name).description
+    required = {n for n in dag.params if "null" not in dag.params.get_param(n).schema["type"]}
+    assert required == {"landing_path", "table_name_rule", "database", "target_root"}
+    rule = dag.params.get_param("table_name_rule").schema
+    assert rule["enum"] == ["schema", "folder", "fixed"]
+    assert set(rule["values_display"]) == set(rule["enum"])
+    assert dag.params["max_batch_gib"] == 20  # not 21474836480
+
+
+# Values the form must refuse, and values it must take, for each rule.
+SAMPLES = {
+    "landing_path": (
+        ["relative/landing", "/data/", "/data/_staging", "/data/${x}", "/a\\b", "/a,b", ""],
+        ["/data/landing", "/data/a, /data/b", "/data/with space", "/data/it's"],
+    ),
+    "target_root": (["relative", "/t/", "/t/${x}", "/t\\x"], ["/user/hive/t", "/t/o'k"]),
+    "database": (["x; DROP DATABASE y", "1abc", ""], ["lake", "ab_cd"]),
+    "table_name_rule": (["fixed:t", "other"], ["schema", "folder", "fixed"]),
+    "fixed_table_name": (["Bad Name", "a-b"], ["events", None]),
+    "quiet_period_seconds": ([-5, "60", 1.5, True], [0, 60, None]),
+    "max_batch_gib": ([0, -1], [0.5, 20]),
+    "parallel_loads": ([0, 17], [1, 16]),
+    "lease_seconds": ([9], [10, 600]),
+    "dry_run": (["yes", 1], [True, False, None]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLES))
+def test_airflow_and_the_pipeline_apply_the_same_rules(airflow_db: None, name: str) -> None:
+    """The form (Airflow's JSON-schema check, before a run starts) and read_form (every run)
+    refuse exactly the same values."""
+    from airflow.exceptions import ParamValidationError
+    from airflow.sdk import Param
+    from avro_ingest.settings import SETTING
+
+    setting = SETTING[name]
+    refused, taken = SAMPLES[name]
+    for value in refused:
+        with pytest.raises(ParamValidationError):
+            Param(**setting.schema({})).resolve(value)
+        with pytest.raises(ValueError, match=name):
+            setting.check(value)
+    for value in taken:
+        Param(**setting.schema({})).resolve(value)
+        setting.check(value)
 
 
 def test_it_runs_on_a_schedule_or_an_asset_event(airflow_db: None) -> None:

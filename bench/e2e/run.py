@@ -449,7 +449,8 @@ def run_dag_on(
         "target_root": target,
         "quiet_period_seconds": 0,
         "wait_seconds": 0,
-        "table_name_rule": "folder" if split_folders else f"fixed:{table}",
+        "table_name_rule": "folder" if split_folders else "fixed",
+        "fixed_table_name": table,
         **(conf or {}),
     }
     _EXTRA_SETTINGS.clear()

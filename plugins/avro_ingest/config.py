@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from avro_ingest.naming import to_table_name
-from avro_ingest.quoting import identifier
+from avro_ingest.settings import FOLDER_PATTERN, SETTING, TABLE_PATTERN, read_form
 
 __all__ = ["TABLE_NAME_RULES", "IngestConfig"]
 
@@ -49,32 +50,27 @@ class IngestConfig:
     # A file whose content (HDFS checksum) was claimed before is set aside as a duplicate
     # delivery; True loads re-deliveries again.
     load_duplicates: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # The rules are the form's (avro_ingest.settings): one home for each.
         if not self.landing_paths:
             raise ValueError("at least one landing path is needed")
         for path in self.landing_paths:
-            if not path.startswith("/") or "/_" in path or path.rstrip("/") != path:
-                raise ValueError(
-                    f"landing path {path!r} must be absolute, without a trailing slash and "
-                    "without folders starting with '_' (those are the pipeline's own)"
-                )
-        identifier(self.database)
+            if not re.search(FOLDER_PATTERN, path):
+                raise ValueError(f"landing path {path!r}: {SETTING['landing_path'].description}")
+        for name in ("database", "quiet_period_seconds", "max_files_per_batch", "lease_seconds"):
+            SETTING[name].check(getattr(self, name))
+        SETTING["parallel_loads"].check(self.parallel_loads)
         if self.table_name_rule not in TABLE_NAME_RULES and not (
             self.table_name_rule.startswith("fixed:")
-            and to_table_name(self.table_name_rule[6:]) == self.table_name_rule[6:]
+            and re.search(TABLE_PATTERN, self.table_name_rule[len("fixed:") :])
         ):
             raise ValueError(
                 f"table_name_rule {self.table_name_rule!r} must be one of {TABLE_NAME_RULES} "
                 "or fixed:<table> with a valid lower-case table name"
             )
-        if self.max_files_per_batch < 1 or self.max_bytes_per_batch < 1:
-            raise ValueError("batch limits must be positive")
-        if self.lease_seconds < 10:
-            raise ValueError("lease_seconds must be at least 10")
-        if self.parallel_loads < 1 or self.header_read_threads < 1:
-            raise ValueError("parallel_loads and header_read_threads must be at least 1")
+        if self.max_bytes_per_batch < 1 or self.header_read_threads < 1:
+            raise ValueError("max_bytes_per_batch and header_read_threads must be at least 1")
 
     @property
     def impala_version_tuple(self) -> tuple[int, int]:
@@ -98,30 +94,22 @@ class IngestConfig:
         return cls(**values)
 
 
-# Names of the DAG's Params form that map onto IngestConfig fields.
-PARAM_FIELDS = (
-    "database",
-    "table_name_rule",
-    "table_prefix",
-    "target_root",
-    "quiet_period_seconds",
-    "require_success_marker",
-    "max_files_per_batch",
-    "max_bytes_per_batch",
-    "dry_run",
-    "impala_version",
-    "parallel_loads",
-    "min_parallel_batch_bytes",
-    "lease_seconds",
-    "load_duplicates",
-)
-
-
-def config_from_params(params: dict[str, Any]) -> IngestConfig:
-    """An IngestConfig from the DAG's Params: `landing_path` may list several folders,
-    separated by commas."""
-    landing = str(params["landing_path"])
-    values: dict[str, Any] = {k: params[k] for k in PARAM_FIELDS if k in params}
-    # Params that steer tasks rather than the ingestion itself (e.g. wait_seconds) are ignored.
-    values["landing_paths"] = tuple(p.strip() for p in landing.split(",") if p.strip())
-    return IngestConfig.from_dict(values)
+def config_from_params(params: Mapping[str, Any]) -> IngestConfig:
+    """An IngestConfig from the DAG's Params (the trigger form), checked by the form's rules."""
+    form = read_form(params)
+    rule = form["table_name_rule"]
+    return IngestConfig(
+        landing_paths=tuple(p.strip() for p in form["landing_path"].split(",") if p.strip()),
+        database=form["database"],
+        table_name_rule=f"fixed:{form['fixed_table_name']}" if rule == "fixed" else rule,
+        target_root=form["target_root"],
+        quiet_period_seconds=form["quiet_period_seconds"],
+        require_success_marker=form["require_success_marker"],
+        max_files_per_batch=form["max_files_per_batch"],
+        max_bytes_per_batch=int(form["max_batch_gib"] * 1024**3),
+        parallel_loads=form["parallel_loads"],
+        min_parallel_batch_bytes=int(form["min_parallel_batch_mib"] * 1024**2),
+        lease_seconds=form["lease_seconds"],
+        load_duplicates=form["load_duplicates"],
+        dry_run=form["dry_run"],
+    )

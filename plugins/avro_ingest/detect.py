@@ -18,7 +18,14 @@ from typing import Protocol
 from avro_ingest.files import FileEntry
 from avro_ingest.layout import committed_root, staging_root
 
-__all__ = ["SUCCESS_MARKER", "Detection", "count_complete", "detect", "is_candidate_name"]
+__all__ = [
+    "SUCCESS_MARKER",
+    "Detection",
+    "Readiness",
+    "detect",
+    "is_candidate_name",
+    "look_for_work",
+]
 
 SUCCESS_MARKER = "_SUCCESS"
 IN_FLIGHT_SUFFIXES = ("._COPYING_", ".tmp")
@@ -88,7 +95,35 @@ class _Lister(Protocol):
     def list_folders(self, folder: str) -> list[str]: ...
 
 
-def count_complete(
+@dataclass(frozen=True)
+class Readiness:
+    """What a look at the landing folders found, and why a run would or would not start."""
+
+    landing_paths: tuple[str, ...]
+    ready: int  # complete files (empty ones too, to quarantine)
+    unfinished_batches: int  # left in staging or committed by an earlier run
+    not_complete: int  # being written, in their quiet period, or without _SUCCESS
+
+    @property
+    def found(self) -> int:
+        return self.ready + self.unfinished_batches
+
+    def explain(self) -> str:
+        where = ", ".join(self.landing_paths)
+        if self.found:
+            return (
+                f"{self.ready} complete file(s) and {self.unfinished_batches} unfinished "
+                f"batch(es) in {where}"
+            )
+        if self.not_complete:
+            return (
+                f"no complete .avro file in {where}: {self.not_complete} file(s) are still "
+                "being written, within the quiet period, or without their folder's _SUCCESS"
+            )
+        return f"no .avro file in {where}"
+
+
+def look_for_work(
     fs: _Lister,
     landing_paths: Sequence[str],
     *,
@@ -96,19 +131,19 @@ def count_complete(
     quiet_period_seconds: int,
     require_success_marker: bool,
     recursive: bool,
-) -> int:
-    """How many files and unfinished batches a run might take now: ready files, empty ones to
-    quarantine, and batches an earlier run left in staging or committed (whether their run's
-    lease has lapsed is for the plan to tell)."""
-    found = 0
+) -> Readiness:
+    """Complete files and unfinished batches a run might take now (whether an unfinished
+    batch's run has lost its lease is for the plan to tell)."""
+    ready = unfinished = not_complete = 0
     for landing in landing_paths:
-        found += len(fs.list_folders(staging_root(landing)))
-        found += len(fs.list_folders(committed_root(landing)))
+        unfinished += len(fs.list_folders(staging_root(landing)))
+        unfinished += len(fs.list_folders(committed_root(landing)))
         detection = detect(
             fs.list_files(landing, recursive=recursive),
             now_ms=now_ms,
             quiet_period_seconds=quiet_period_seconds,
             require_success_marker=require_success_marker,
         )
-        found += len(detection.ready) + len(detection.empty)
-    return found
+        ready += len(detection.ready) + len(detection.empty)
+        not_complete += len(detection.waiting)
+    return Readiness(tuple(landing_paths), ready, unfinished, not_complete)

@@ -18,6 +18,7 @@ from typing import LiteralString
 from avro_ingest.exceptions import InvalidIdentifier, InvalidLiteral
 
 __all__ = [
+    "IDENTIFIER_PATTERN",
     "MAX_IDENTIFIER",
     "MAX_LITERAL",
     "SqlFragment",
@@ -32,7 +33,8 @@ __all__ = [
 MAX_IDENTIFIER = 128
 # Hive's metastore stores table property values up to 4000 characters; paths fit easily.
 MAX_LITERAL = 4000
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
+IDENTIFIER_PATTERN = r"[A-Za-z_][A-Za-z0-9_]{0,127}"
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 # Control characters (C0, DEL, C1) and Unicode line/paragraph separators: none belongs in a
 # path, URL or property value, and newlines would break statement logging and parsing.
 _FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

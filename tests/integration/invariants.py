@@ -41,6 +41,21 @@ class Landed:
         return sum(r for n, (_, r) in self.files.items() if names is None or n in names)
 
 
+def check_nothing_lost(landing: str, landed: Landed) -> dict[str, str]:
+    """After a run that failed: every file that landed is in exactly one place under the
+    landing folder, none of them loaded or set aside. Returns each file's place."""
+    places: dict[str, list[str]] = defaultdict(list)
+    for path in files_under(landing):
+        name = path.rsplit("/", 1)[-1]
+        if name.endswith(".avro"):
+            places[name].append(path[len(landing) + 1 :])
+    assert set(places) == set(landed.files), set(places) ^ set(landed.files)
+    for name, paths in places.items():
+        assert len(paths) == 1, f"{name} is in {len(paths)} places: {paths}"
+        assert not paths[0].startswith(("_archive/", "_quarantine/")), paths
+    return {name: paths[0] for name, paths in places.items()}
+
+
 def check_exactly_once(landing: str, database: str, landed: Landed) -> dict[str, Any]:
     """Assert the invariants; return where each file ended (archive or quarantine)."""
     hdfs, hive = AvroIngestHdfsHook(), AvroIngestHiveHook()
@@ -88,12 +103,15 @@ def check_exactly_once(landing: str, database: str, landed: Landed) -> dict[str,
     return {"archived": loaded, "quarantined": quarantined, "batches": dict(archived)}
 
 
-def deliver(landing: str, count: int, *, prefix: str = "f") -> Landed:
-    """`count` small files over two schemas (tables `tick` and `tock`), 1..count*7 records."""
+def deliver(
+    landing: str, count: int, *, prefix: str = "f", tables: tuple[str, ...] = ("tick", "tock")
+) -> Landed:
+    """`count` small files spread over one schema per table (`tick` and `tock` unless told),
+    1..23 records each."""
     hdfs = AvroIngestHdfsHook()
     files: dict[str, tuple[str, int]] = {}
     for i in range(count):
-        table = ("tick", "tock")[i % 2]
+        table = tables[i % len(tables)]
         records = 1 + (i * 7) % 23
         schema = {
             "type": "record",

@@ -263,7 +263,7 @@ def test_a_big_table_loads_as_parallel_batches_and_logical_types_stay_apart(
     micros = [r | {"at": r["at"] * 1000 + 7} for r in clicks(5000, 10)]
     write_avro(f"{landing}/clicks-micros.avro", SCHEMA_A_MICROS, micros)
 
-    run, values = run_dag(area | {"parallel_loads": 2, "min_parallel_batch_bytes": 1})
+    run, values = run_dag(area | {"parallel_loads": 2, "min_parallel_batch_mib": 0})
     assert run.state == "success", values["_states"]
     (load,) = loads_of(values)
     results = sorted(load["results"], key=lambda r: r["files"])

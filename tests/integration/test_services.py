@@ -1,17 +1,22 @@
 """The DAG under Airflow's real services (api-server, scheduler, dag-processor, triggerer,
 LocalExecutor), started once for the session by stack/airflow_services.py and driven over the
 REST API as a user or another system would: runs triggered with a form's conf, a run whose
-sensor waits in the triggerer while another run goes ahead, a failing run that ends failed,
-and a dry run that touches nothing."""
+sensor waits in the triggerer while another run goes ahead, two runs racing, failing runs
+that end failed, settings refused before anything runs, a dry run that touches nothing, and
+the DAG's own schedule (every minute here) skipping the tick it missed while paused."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +24,10 @@ import pytest
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 
-from stack.airflow_services import RestClient
+from stack.airflow_services import RestClient, TriggerRefused
 
 from .conftest import Area
-from .invariants import check_exactly_once, deliver, files_under
+from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
 
 pytestmark = pytest.mark.integration
 
@@ -31,13 +36,24 @@ PORT = os.environ.get("AVRO_INGEST_TEST_AIRFLOW_PORT", "28080")
 URL = f"http://localhost:{PORT}"
 
 
+# The DAG's own scheduled runs (every minute, not waiting for files) take a folder of their
+# own, which stays empty except in the test of the schedule.
+SCHEDULED = "/tmp/avro-ingest-tests/services-schedule"
+SCHEDULED_DATABASE = "svc_schedule"
+GRACE_SECONDS = 20
+
+
 def services(command: str, home: str) -> None:
     env = os.environ | {
         "AVRO_INGEST_AIRFLOW_HOME": home,
         "AVRO_INGEST_AIRFLOW_PORT": PORT,
         "AVRO_INGEST_RETRY_DELAY_SECONDS": "2",
-        # The DAG's own scheduled runs wait on a folder of their own, which stays empty.
-        "AVRO_INGEST_LANDING": "/tmp/avro-ingest-tests/services-schedule",
+        "AVRO_INGEST_SCHEDULE": "* * * * *",
+        "AVRO_INGEST_SCHEDULE_GRACE_SECONDS": str(GRACE_SECONDS),
+        "AVRO_INGEST_WAIT_SECONDS": "0",
+        "AVRO_INGEST_LANDING": f"{SCHEDULED}/landing",
+        "AVRO_INGEST_DATABASE": SCHEDULED_DATABASE,
+        "AVRO_INGEST_TARGET_ROOT": f"{SCHEDULED}/warehouse",
     }
     subprocess.run(
         [sys.executable, str(ROOT / "stack" / "airflow_services.py"), command],
@@ -47,14 +63,45 @@ def services(command: str, home: str) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Services:
+    rest: RestClient
+    logs: Path
+
+    def errors_since(self, since: float) -> list[str]:
+        """Error-level lines the services logged after `since` (time.time())."""
+        found = []
+        for log in sorted(self.logs.glob("*.log")):
+            for line in log.read_text(errors="replace").splitlines():
+                stamp = re.match(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)", line)
+                if not stamp:
+                    continue
+                when = dt.datetime.fromisoformat(f"{stamp[1]}T{stamp[2]}+00:00").timestamp()
+                if when >= since and re.search(r"\[(error|critical) *\]", line):
+                    found.append(f"{log.name}: {line[:400]}")
+        return found
+
+
 @pytest.fixture(scope="session")
-def airflow() -> Iterator[RestClient]:
+def services_up() -> Iterator[Services]:
     home = tempfile.mkdtemp(prefix="avro-ingest-services-")
+    hdfs = AvroIngestHdfsHook()
+    hdfs.delete(SCHEDULED, recursive=True)
+    hdfs.makedirs(f"{SCHEDULED}/landing")
     services("up", home)
     try:
-        yield RestClient(URL)
+        yield Services(RestClient(URL), Path(home) / "logs")
     finally:
         services("down", home)
+        hdfs.delete(SCHEDULED, recursive=True)
+        AvroIngestHiveHook().run_statements(
+            [f"DROP DATABASE IF EXISTS {SCHEDULED_DATABASE} CASCADE"]
+        )
+
+
+@pytest.fixture
+def airflow(services_up: Services) -> RestClient:
+    return services_up.rest
 
 
 @pytest.fixture
@@ -69,8 +116,9 @@ def area(test_area: Area) -> dict[str, Any]:
 
 
 def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(
-    airflow: RestClient, area: dict[str, Any]
+    airflow: RestClient, services_up: Services, area: dict[str, Any]
 ) -> None:
+    since = time.time()
     landed = deliver(area["landing_path"], 6)
     run_id = airflow.trigger(area)
     assert airflow.wait(run_id, timeout=400) == "success"
@@ -85,6 +133,96 @@ def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(
         f"{area['database']}.tock",
     ]
     assert tasks["all_steps_succeeded"]["state"] == "success"
+    # Each new table's first load is an asset event, which other DAGs can be scheduled on.
+    events = airflow.get("/assets/events?limit=100&order_by=-timestamp")["asset_events"]
+    assert {e["uri"].rsplit("/", 1)[-1] for e in events if area["database"] in e["uri"]} == {
+        "tick",
+        "tock",
+    }
+    # A healthy run logs no error anywhere (scheduler, api-server, triggerer, dag-processor).
+    assert services_up.errors_since(since) == []
+
+
+def test_two_runs_racing_load_each_file_once_and_hive_takes_every_session(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    tables = ("tick", "tock", "tack", "tuck", "teck")
+    landed = deliver(area["landing_path"], 20, tables=tables)
+    run_ids: list[str] = []
+    # Two triggers at the same moment, as a backfill and a manual run would.
+    triggers = [
+        threading.Thread(target=lambda: run_ids.append(airflow.trigger(area))) for _ in range(2)
+    ]
+    for trigger in triggers:
+        trigger.start()
+    for trigger in triggers:
+        trigger.join()
+    assert [airflow.wait(run_id, timeout=600) for run_id in run_ids] == ["success"] * 2
+    check_exactly_once(area["landing_path"], area["database"], landed)
+    loads = [
+        task
+        for run_id in run_ids
+        for name, task in airflow.tasks(run_id).items()
+        if name.startswith("load_table[")
+    ]
+    assert sorted(t["rendered_map_index"].split(".")[1] for t in loads) == sorted(tables)
+    # Up to four loads opened their Hive sessions together; none was refused and retried.
+    assert [t["try_number"] for t in loads] == [1] * len(tables)
+
+
+def test_a_tick_missed_while_paused_is_skipped_and_the_next_tick_loads(
+    airflow: RestClient,
+) -> None:
+    """Unpausing (as the trigger form's "Unpause on trigger" does) starts the tick missed
+    while paused; it must not run ahead of the dry run just triggered."""
+    airflow.patch("/dags/avro_ingest", {"is_paused": True})
+    paused_at = time.time()
+    try:
+        landed = deliver(f"{SCHEDULED}/landing", 4)
+        # Past the next minute's tick, and past the grace after it.
+        time.sleep(60 - paused_at % 60 + GRACE_SECONDS + 5)
+    finally:
+        airflow.patch("/dags/avro_ingest", {"is_paused": False})
+    dry_run = airflow.trigger({"dry_run": True, "quiet_period_seconds": 0, "wait_seconds": 0})
+    assert airflow.wait(dry_run) == "success"
+    summary = airflow.xcom(dry_run, "run_summary")
+    assert summary["dry_run"] is True
+
+    def scheduled_after(moment: float) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in airflow.runs()
+            if r["run_type"] == "scheduled"
+            and dt.datetime.fromisoformat(r["run_after"]).timestamp() > moment
+        ]
+
+    deadline = time.monotonic() + 60
+    while not scheduled_after(paused_at - 1):
+        assert time.monotonic() < deadline, "no run for the missed tick"
+        time.sleep(2)
+    missed = scheduled_after(paused_at - 1)[-1]
+    assert airflow.wait(missed["dag_run_id"]) == "success"
+    log = airflow.log(missed["dag_run_id"], "wait_for_complete_files")
+    assert airflow.tasks(missed["dag_run_id"])["wait_for_complete_files"]["state"] == "skipped"
+    assert "paused" in log and "the next tick takes the files" in log
+    # The dry run saw every file: the missed tick had loaded nothing before it.
+    assert sorted(files_under(f"{SCHEDULED}/landing")) == sorted(
+        f"{SCHEDULED}/landing/{name}" for name in landed.files
+    )
+    # A later tick, on time, loads them (the quiet period of a minute first passes).
+    deadline = time.monotonic() + 240
+    while True:
+        done = [
+            r
+            for r in scheduled_after(time.time() - 600)
+            if r["state"] == "success"
+            and airflow.tasks(r["dag_run_id"])["all_steps_succeeded"]["state"] == "success"
+        ]
+        if done:
+            break
+        assert time.monotonic() < deadline, "no later tick loaded the files"
+        time.sleep(5)
+    check_exactly_once(f"{SCHEDULED}/landing", SCHEDULED_DATABASE, landed)
 
 
 def test_a_waiting_run_defers_and_does_not_block_another_run(
@@ -113,17 +251,85 @@ def test_a_waiting_run_defers_and_does_not_block_another_run(
     AvroIngestHiveHook().run_statements(["DROP DATABASE IF EXISTS svc_wait CASCADE"])
 
 
-def test_a_failing_run_ends_failed(airflow: RestClient, area: dict[str, Any]) -> None:
-    # A relative landing path: the sensor's settings are refused in every try.
-    run_id = airflow.trigger(area | {"landing_path": "relative/landing", "wait_seconds": 60})
+def test_settings_that_break_the_forms_rules_are_refused_before_a_run_starts(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    runs_before = len(airflow.runs())
+    for bad, field in [
+        ({"quiet_period_seconds": -5}, "quiet_period_seconds"),
+        ({"landing_path": "relative/landing"}, "landing_path"),
+        ({"table_name_rule": "fixed:t"}, "table_name_rule"),
+        ({"database": "x; DROP DATABASE y"}, "database"),
+    ]:
+        with pytest.raises(TriggerRefused) as refused:
+            airflow.trigger(area | bad)
+        assert refused.value.status == 400
+        assert field in refused.value.detail
+    assert len(airflow.runs()) == runs_before
+
+
+def test_a_run_whose_settings_fail_at_run_time_ends_failed_at_once(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    # A key the form does not know (a typo of another system's call) passes Airflow's check,
+    # which ignores extra keys; the first task refuses it, without retrying, and says why.
+    run_id = airflow.trigger(area | {"databse": "typo"})
     assert airflow.wait(run_id) == "failed"
     tasks = airflow.tasks(run_id)
     assert tasks["wait_for_complete_files"]["state"] == "failed"
-    assert tasks["wait_for_complete_files"]["try_number"] == 3  # it was retried
+    assert tasks["wait_for_complete_files"]["try_number"] == 1  # not retried
+    assert "unknown settings: ['databse']" in airflow.log(run_id, "wait_for_complete_files")
     assert tasks["plan_and_claim"]["state"] == "upstream_failed"
     # The summary still reports, and the run is failed all the same.
     assert tasks["run_summary"]["state"] == "success"
     assert tasks["all_steps_succeeded"]["state"] == "upstream_failed"
+
+
+def test_a_run_whose_storage_folder_cannot_be_made_ends_failed_with_hdfs_own_message(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    hdfs = AvroIngestHdfsHook()
+    blocker = area["target_root"].rsplit("/", 1)[0] + "/a-file"
+    hdfs.write_bytes(blocker, b"not a folder")
+    landed = deliver(area["landing_path"], 2)
+    run_id = airflow.trigger(area | {"target_root": f"{blocker}/tables"})
+    assert airflow.wait(run_id) == "failed"
+    tasks = airflow.tasks(run_id)
+    failed = {k: t for k, t in tasks.items() if t["state"] == "failed"}
+    assert failed, tasks
+    logs = "\n".join(airflow.log(run_id, name) for name in failed)
+    assert "a-file" in logs and ("ParentNotDirectory" in logs or "not a directory" in logs)
+    # Nothing is lost: the files wait in landing or staging for a run that can load them.
+    check_nothing_lost(area["landing_path"], landed)
+
+
+def test_a_run_set_to_failed_while_it_waits_stays_failed(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    run_id = airflow.trigger(area | {"wait_seconds": 300})
+    deadline = time.monotonic() + 120
+    while airflow.tasks(run_id)["wait_for_complete_files"]["state"] != "deferred":
+        assert time.monotonic() < deadline, "the sensor never deferred to the triggerer"
+        time.sleep(1)
+    airflow.patch(f"/dags/avro_ingest/dagRuns/{run_id}", {"state": "failed"})
+    time.sleep(15)  # the scheduler has looked at the run again
+    assert airflow.state(run_id) == "failed"
+
+
+def test_a_wait_that_finds_nothing_skips_the_run_and_says_why(
+    airflow: RestClient, services_up: Services, area: dict[str, Any]
+) -> None:
+    since = time.time()
+    run_id = airflow.trigger(area | {"wait_seconds": 5})
+    assert airflow.wait(run_id) == "success"
+    tasks = airflow.tasks(run_id)
+    assert tasks["wait_for_complete_files"]["state"] == "skipped"
+    assert tasks["all_steps_succeeded"]["state"] == "skipped"
+    log = airflow.log(run_id, "wait_for_complete_files")
+    assert f"no .avro file in {area['landing_path']}" in log
+    assert "after waiting 5 s" in log
+    # Waiting in vain is normal: nothing is logged as an error.
+    assert services_up.errors_since(since) == []
 
 
 def test_a_dry_run_touches_nothing(airflow: RestClient, area: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from avro_ingest.detect import count_complete, detect, is_candidate_name
+from avro_ingest.detect import Readiness, detect, is_candidate_name, look_for_work
 from avro_ingest.files import FileEntry
 
 NOW = 1_800_000_000_000
@@ -80,16 +80,26 @@ class Listing:
         return [s for s in self.staged if s.startswith(folder + "/")]
 
 
-def test_count_complete_includes_batches_left_in_staging() -> None:
-    listing = Listing([entry("/l/a.avro"), entry("/l/b.avro", age_s=1)], ["/l/_staging/b1"])
-    assert (
-        count_complete(
-            listing,
-            ["/l"],
-            now_ms=NOW,
-            quiet_period_seconds=60,
-            require_success_marker=False,
-            recursive=True,
-        )
-        == 2
+def look(listing: Listing) -> Readiness:
+    return look_for_work(
+        listing,
+        ["/l"],
+        now_ms=NOW,
+        quiet_period_seconds=60,
+        require_success_marker=False,
+        recursive=True,
     )
+
+
+def test_a_look_counts_batches_left_in_staging_and_files_not_yet_complete() -> None:
+    readiness = look(Listing([entry("/l/a.avro"), entry("/l/b.avro", age_s=1)], ["/l/_staging/b1"]))
+    assert (readiness.ready, readiness.unfinished_batches, readiness.not_complete) == (1, 1, 1)
+    assert readiness.found == 2
+    assert readiness.explain() == "1 complete file(s) and 1 unfinished batch(es) in /l"
+
+
+def test_a_look_that_finds_nothing_says_why() -> None:
+    assert look(Listing([], [])).explain() == "no .avro file in /l"
+    waiting = look(Listing([entry("/l/b.avro", age_s=1)], []))
+    assert waiting.found == 0
+    assert waiting.explain().startswith("no complete .avro file in /l: 1 file(s) are still")

@@ -12,10 +12,10 @@ from airflow.providers.apache.hive.assets.hive import create_asset
 from airflow.sdk import AssetAlias, BaseOperator
 
 from avro_ingest import pipeline
-from avro_ingest.config import config_from_params
 from avro_ingest.convert import ConversionResult
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
+from avro_ingest.operators.context import config_of
 from avro_ingest.publish import impala_statements
 from avro_ingest.report import render_summary, summarise
 
@@ -43,6 +43,15 @@ class _IngestOperator(BaseOperator):
         return AvroIngestHiveHook(hiveserver2_conn_id=self.hiveserver2_conn_id)
 
 
+def _results(mapped: Any) -> list[Any]:
+    """Every result of a mapped task that produced one. Read as one slice: iterating Airflow's
+    lazy sequence finds its end by asking for one item too many, which the task's supervisor
+    logs as an error ("XCom not found") on every healthy run."""
+    if not mapped:
+        return []
+    return [result for result in mapped[:] if result]
+
+
 def _attempt(context: Any) -> str:
     """This task instance's attempt, as the claim protocol's manifests name it."""
     ti = context["ti"]
@@ -56,7 +65,7 @@ class PlanBatchesOperator(_IngestOperator):
     table, for dynamic mapping) and pushes the whole plan under the XCom key `plan`."""
 
     def execute(self, context: Any) -> list[dict[str, Any]]:
-        config = config_from_params(dict(context["params"]))
+        config = config_of(context)
         plan = pipeline.plan_run(
             self.hdfs, config, run_id=str(context["run_id"]), attempt=_attempt(context)
         )
@@ -87,7 +96,7 @@ class LoadTableOperator(_IngestOperator):
         self.table_group = table_group
 
     def execute(self, context: Any) -> dict[str, Any]:
-        config = config_from_params(dict(context["params"]))
+        config = config_of(context)
         outcome = pipeline.load_table(
             self.hdfs,
             self.hive,
@@ -131,8 +140,7 @@ class PublishToImpalaOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         results = [
             ConversionResult(**r)
-            for load in self.loads or []
-            if load
+            for load in _results(self.loads)
             for r in load["results"]
             if not r["dry_run"]
         ]
@@ -165,7 +173,7 @@ class ArchiveBatchesOperator(_IngestOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         if not self.plan:
             return {"batches": [], "seconds": 0.0}
-        return pipeline.archive(self.hdfs, [load for load in self.loads or [] if load])
+        return pipeline.archive(self.hdfs, _results(self.loads))
 
 
 def _pull(context: Any, task_id: str, key: str = "return_value") -> Any:

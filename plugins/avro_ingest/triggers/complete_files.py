@@ -1,7 +1,9 @@
 """Waits in the triggerer, not in a worker slot, until complete Avro files are present.
 
 It only looks (listing and status over WebHDFS): claiming and loading run on workers, so a
-triggerer restart that runs `run()` again does no harm.
+triggerer restart that runs `run()` again does no harm. It keeps its own deadline (a point in
+time, so a restart does not extend the wait) and reports when it passes, with what it saw:
+waiting in vain is a normal outcome, not an error.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from avro_ingest.detect import count_complete
+from avro_ingest.detect import Readiness, look_for_work
 
 
 class CompleteAvroFilesTrigger(BaseTrigger):
@@ -21,6 +23,7 @@ class CompleteAvroFilesTrigger(BaseTrigger):
         self,
         *,
         landing_paths: list[str],
+        deadline: float,
         webhdfs_conn_id: str = "webhdfs_default",
         quiet_period_seconds: int = 60,
         require_success_marker: bool = False,
@@ -29,6 +32,7 @@ class CompleteAvroFilesTrigger(BaseTrigger):
     ) -> None:
         super().__init__()
         self.landing_paths = list(landing_paths)
+        self.deadline = deadline
         self.webhdfs_conn_id = webhdfs_conn_id
         self.quiet_period_seconds = quiet_period_seconds
         self.require_success_marker = require_success_marker
@@ -40,6 +44,7 @@ class CompleteAvroFilesTrigger(BaseTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "landing_paths": self.landing_paths,
+                "deadline": self.deadline,
                 "webhdfs_conn_id": self.webhdfs_conn_id,
                 "quiet_period_seconds": self.quiet_period_seconds,
                 "require_success_marker": self.require_success_marker,
@@ -48,10 +53,10 @@ class CompleteAvroFilesTrigger(BaseTrigger):
             },
         )
 
-    def _count_complete(self) -> int:
+    def _look(self) -> Readiness:
         from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 
-        return count_complete(
+        return look_for_work(
             AvroIngestHdfsHook(webhdfs_conn_id=self.webhdfs_conn_id),
             self.landing_paths,
             now_ms=int(time.time() * 1000),
@@ -63,14 +68,18 @@ class CompleteAvroFilesTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         while True:
             try:
-                found = await asyncio.to_thread(self._count_complete)
-            except Exception as error:
+                readiness = await asyncio.to_thread(self._look)
+            except Exception as error:  # reported to the sensor, which fails with it
                 yield TriggerEvent(
                     {"status": "error", "message": f"{type(error).__name__}: {error}"}
                 )
                 return
-            if found:
-                self.log.info("%d complete file(s) in %s", found, self.landing_paths)
-                yield TriggerEvent({"status": "found", "files": found})
+            if readiness.found:
+                self.log.info("%s", readiness.explain())
+                yield TriggerEvent({"status": "found", "message": readiness.explain()})
                 return
-            await asyncio.sleep(self.poll_interval)
+            left = self.deadline - time.time()
+            if left <= 0:
+                yield TriggerEvent({"status": "timeout", "message": readiness.explain()})
+                return
+            await asyncio.sleep(min(self.poll_interval, left))

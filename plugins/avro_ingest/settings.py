@@ -1,0 +1,285 @@
+"""What a run can be asked to do, as the trigger form shows it: one home for each setting's
+name, title, help text, default, limits and section.
+
+The DAG turns these into Params, so Airflow checks a run's values (in the form, the REST API
+and the CLI) before the run starts; `read_form` checks the same rules for every run again,
+including runs that did not come through Airflow's checks (`dag.test`, tests). Plain data:
+nothing here imports Airflow.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from avro_ingest.quoting import IDENTIFIER_PATTERN
+
+__all__ = ["SETTINGS", "Setting", "param_schemas", "read_form"]
+
+Kind = Literal["string", "integer", "number", "boolean"]
+
+# One HDFS folder: absolute, no trailing slash, no folder starting with "_" (the pipeline's
+# own), no "${" (Hive would substitute it) and no backslash (Hive reads it as a pattern).
+_FOLDER = r"(?:/[^/,\\_][^/,\\]*)+"
+FOLDER_PATTERN = rf"^(?!.*\$\{{){_FOLDER}$"
+LANDING_PATTERN = rf"^(?!.*\$\{{)\s*{_FOLDER}\s*(?:,\s*{_FOLDER}\s*)*$"
+TABLE_PATTERN = r"^[a-z_][a-z0-9_]{0,127}$"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field of the form. An optional field left empty takes its default."""
+
+    name: str
+    title: str
+    description: str
+    section: str
+    kind: Kind
+    default: Any
+    optional: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    pattern: str | None = None
+    choices: Mapping[str, str] = field(default_factory=dict)  # value: how the form shows it
+    env: str | None = None  # a deployment's default comes from this environment variable
+
+    def default_in(self, environ: Mapping[str, str]) -> Any:
+        if self.env and environ.get(self.env):
+            return self.check(_parse(self.kind, environ[self.env]))
+        return self.default
+
+    def schema(self, environ: Mapping[str, str]) -> dict[str, Any]:
+        """Keyword arguments for airflow.sdk.Param."""
+        schema: dict[str, Any] = {
+            "default": self.default_in(environ),
+            "type": [self.kind, "null"] if self.optional else self.kind,
+            "title": self.title,
+            "description": self.description,
+            "section": self.section,
+        }
+        for key in ("minimum", "maximum", "pattern"):
+            if getattr(self, key) is not None:
+                schema[key] = getattr(self, key)
+        if self.choices:
+            schema["enum"] = list(self.choices)
+            schema["values_display"] = dict(self.choices)
+        return schema
+
+    def check(self, value: Any) -> Any:
+        """The value if it keeps this setting's rules; ValueError naming the setting if not."""
+        if value is None and self.optional:
+            return self.default
+        expected: tuple[type, ...] = {
+            "string": (str,),
+            "integer": (int,),
+            "number": (int, float),
+            "boolean": (bool,),
+        }[self.kind]
+        if not isinstance(value, expected) or (isinstance(value, bool) and self.kind != "boolean"):
+            raise ValueError(f"{self.name} ({self.title}): {value!r} is not a {self.kind}")
+        return self._within_rules(value)
+
+    def _within_rules(self, value: Any) -> Any:
+        if self.minimum is not None and value < self.minimum:
+            raise ValueError(f"{self.name} ({self.title}): {value!r} is below {self.minimum}")
+        if self.maximum is not None and value > self.maximum:
+            raise ValueError(f"{self.name} ({self.title}): {value!r} is above {self.maximum}")
+        if self.pattern is not None and not re.search(self.pattern, value):
+            raise ValueError(f"{self.name} ({self.title}): {value!r}: {self.description}")
+        if self.choices and value not in self.choices:
+            raise ValueError(
+                f"{self.name} ({self.title}): {value!r} is not one of {list(self.choices)}"
+            )
+        return value
+
+
+def _parse(kind: Kind, text: str) -> Any:
+    if kind == "integer":
+        return int(text)
+    if kind == "number":
+        return float(text)
+    if kind == "boolean":
+        return text.strip().lower() in ("1", "true", "yes")
+    return text
+
+
+WHAT = "What to load"
+WHEN = "When a file is ready"
+BATCHES = "Batches"
+SAFETY = "Safety"
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "landing_path",
+        "Landing folder(s)",
+        "Absolute HDFS folder(s) where the Avro files land, separated by commas. Sub-folders "
+        "are read too. No trailing '/', no folder starting with '_' (the pipeline's own).",
+        WHAT,
+        "string",
+        "/data/landing",
+        optional=False,
+        pattern=LANDING_PATTERN,
+        env="AVRO_INGEST_LANDING",
+    ),
+    Setting(
+        "table_name_rule",
+        "Table names",
+        "How each file's target table is named.",
+        WHAT,
+        "string",
+        "schema",
+        optional=False,
+        choices={
+            "schema": "From the Avro record's name",
+            "folder": "From the landing sub-folder",
+            "fixed": "One table, named below",
+        },
+    ),
+    Setting(
+        "fixed_table_name",
+        "Table name (one table)",
+        "The table every file goes to when 'Table names' is 'One table': lower-case letters, "
+        "digits and '_'.",
+        WHAT,
+        "string",
+        None,
+        pattern=TABLE_PATTERN,
+    ),
+    Setting(
+        "database",
+        "Hive database",
+        "The database the tables are created in: letters, digits and '_'.",
+        WHAT,
+        "string",
+        "avro_ingest",
+        optional=False,
+        pattern=f"^{IDENTIFIER_PATTERN}$",
+        env="AVRO_INGEST_DATABASE",
+    ),
+    Setting(
+        "target_root",
+        "Table storage folder",
+        "Absolute HDFS folder under which the tables' Parquet files are kept, as "
+        "<folder>/<database>/<table>. No trailing '/'.",
+        WHAT,
+        "string",
+        "/user/hive/external/avro_ingest",
+        optional=False,
+        pattern=FOLDER_PATTERN,
+        env="AVRO_INGEST_TARGET_ROOT",
+    ),
+    Setting(
+        "quiet_period_seconds",
+        "Quiet period (seconds)",
+        "A closed file is taken once it has not changed for this long. Files still being "
+        "written are never taken.",
+        WHEN,
+        "integer",
+        60,
+        minimum=0,
+    ),
+    Setting(
+        "require_success_marker",
+        "Wait for a _SUCCESS file",
+        "Take a folder's files only once the writer has put a _SUCCESS file in it.",
+        WHEN,
+        "boolean",
+        False,
+    ),
+    Setting(
+        "wait_seconds",
+        "Wait for files (seconds)",
+        "How long the run waits for complete files before it is skipped. 0: do not wait.",
+        WHEN,
+        "integer",
+        50 * 60,
+        minimum=0,
+        env="AVRO_INGEST_WAIT_SECONDS",
+    ),
+    Setting(
+        "max_files_per_batch",
+        "Files per batch (at most)",
+        "A table's files are converted in batches of at most this many files.",
+        BATCHES,
+        "integer",
+        5000,
+        minimum=1,
+    ),
+    Setting(
+        "max_batch_gib",
+        "Batch size (GiB, at most)",
+        "A table's files are converted in batches of at most this many GiB.",
+        BATCHES,
+        "number",
+        20,
+        minimum=0.001,
+    ),
+    Setting(
+        "parallel_loads",
+        "Parallel conversions per table",
+        "A table's batches converted at once, each in its own Hive session.",
+        BATCHES,
+        "integer",
+        2,
+        minimum=1,
+        maximum=16,
+    ),
+    Setting(
+        "min_parallel_batch_mib",
+        "Smallest parallel batch (MiB)",
+        "A table's files are split into parallel batches only when each would hold at least "
+        "this many MiB; below that, one conversion is faster.",
+        BATCHES,
+        "number",
+        16,
+        minimum=0,
+    ),
+    Setting(
+        "lease_seconds",
+        "Lease (seconds)",
+        "Another run takes over this run's claimed files only once it has not heard from "
+        "this run for this long (the run died, or was stopped).",
+        SAFETY,
+        "integer",
+        600,
+        minimum=10,
+    ),
+    Setting(
+        "load_duplicates",
+        "Load re-delivered files",
+        "Load a file whose exact content was delivered before. Off: it is set aside as a "
+        "duplicate delivery, naming the original.",
+        SAFETY,
+        "boolean",
+        False,
+    ),
+    Setting(
+        "dry_run",
+        "Dry run",
+        "Plan and show the SQL; create, move and load nothing.",
+        SAFETY,
+        "boolean",
+        False,
+    ),
+)
+
+SETTING: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def param_schemas(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """The form: Param keyword arguments per setting, with a deployment's defaults."""
+    return {s.name: s.schema(environ) for s in SETTINGS}
+
+
+def read_form(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting's value, checked; an unknown name is refused (a typo would otherwise be
+    ignored silently), an empty optional field takes its default."""
+    unknown = sorted(set(values) - set(SETTING))
+    if unknown:
+        raise ValueError(f"unknown settings: {unknown}; known: {sorted(SETTING)}")
+    form = {s.name: s.check(values.get(s.name, s.default)) for s in SETTINGS}
+    if form["table_name_rule"] == "fixed" and not form["fixed_table_name"]:
+        raise ValueError("table_name_rule 'fixed' needs fixed_table_name")
+    return form
