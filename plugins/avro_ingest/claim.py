@@ -39,10 +39,12 @@ from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.exceptions import DuplicateDelivery, FileGone
 from avro_ingest.inspect_files import FileInfo, Rejection
 from avro_ingest.layout import (
+    LEASES,
     MANIFEST,
     archive_folder,
     committed_folder,
     committed_root,
+    lease_owner,
     lease_path,
     ledger_path,
     manifest_path,
@@ -153,7 +155,10 @@ class Lease:
 
     def renew(self) -> None:
         for landing in self.landings:
-            self.fs.write_bytes(lease_path(landing, self.owner.token), self.owner.run_id.encode())
+            self.fs.write_bytes(
+                lease_path(landing, self.owner.token, self.owner.attempt),
+                f"{self.owner.run_id}\n{self.owner.attempt}".encode(),
+            )
 
     def _beat(self) -> None:
         while not self._stop.wait(self.interval):
@@ -175,26 +180,26 @@ class Lease:
 
 
 class _LeaseBook:
-    """Whether owners' leases in one landing folder are still held, asked once per owner."""
+    """Whether owners' leases in one landing folder are still held: one listing, then the
+    newest lease file of each owner (any of its task attempts) decides."""
 
     def __init__(self, fs: FileSystem, landing: str, seconds: float, now_ms: int) -> None:
-        self.fs, self.landing, self.seconds, self.now_ms = fs, landing, seconds, now_ms
-        self._held: dict[str, bool] = {}
+        self.seconds, self.now_ms = seconds, now_ms
+        self._newest: dict[str, int] = {}
+        for entry in fs.list_files(f"{landing}/{LEASES}"):
+            owner = lease_owner(entry.name)
+            self._newest[owner] = max(self._newest.get(owner, 0), entry.modification_time_ms)
 
     def held(self, token: str) -> bool:
-        if token not in self._held:
-            entry = self.fs.status(lease_path(self.landing, token))
-            self._held[token] = (
-                entry is not None and self.now_ms - entry.modification_time_ms < self.seconds * 1000
-            )
-        return self._held[token]
+        newest = self._newest.get(token)
+        return newest is not None and self.now_ms - newest < self.seconds * 1000
 
 
 def _prune_leases(fs: FileSystem, landing: str, seconds: float) -> None:
     """Remove leases that lapsed long ago (one file per finished run would pile up). A missing
     lease reads as lapsed, so this changes no decision."""
     cutoff = _now_ms() - int(max(seconds * 10, 86_400) * 1000)
-    for entry in fs.list_files(lease_path(landing, "").rstrip("/")):
+    for entry in fs.list_files(f"{landing}/{LEASES}"):
         if entry.modification_time_ms < cutoff:
             fs.delete(entry.path)
 

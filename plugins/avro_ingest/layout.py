@@ -8,7 +8,7 @@
     <landing>/_archive/<day>/<id>/  published
     <landing>/_quarantine/<day>/<file> (+ <file>.reason.json)   set aside, with the reason
     <landing>/_work/<id>.avsc       the schema the temporary table is declared with
-    <landing>/_leases/<owner>       touched by a run while it works on its batches
+    <landing>/_leases/<owner>.<n>   touched by a run's task attempt while it works
     <landing>/_ledger/<hash>/...    folders, one entry per claimed file content (re-deliveries)
 
 Every move of a data file is one HDFS rename, so a file is always in exactly one place.
@@ -52,8 +52,17 @@ def committed_folder(landing: str, batch_id: str) -> str:
     return f"{landing}/{COMMITTED}/{batch_id}"
 
 
-def lease_path(landing: str, owner: str) -> str:
-    return f"{landing}/{LEASES}/{owner}"
+def lease_path(landing: str, owner: str, attempt: str = "") -> str:
+    """One file per task attempt of a run (`<owner>.<attempt hash>`): the attempts of one run
+    renew their leases side by side, and two writers of one HDFS file would break each
+    other's writes. A run holds its lease while any of its files is fresh."""
+    suffix = f".{hashlib.sha256(attempt.encode()).hexdigest()[:8]}" if attempt else ""
+    return f"{landing}/{LEASES}/{owner}{suffix}"
+
+
+def lease_owner(name: str) -> str:
+    """The owner a lease file (by its name) is held for."""
+    return name.split(".", 1)[0]
 
 
 def ledger_path(landing: str, checksum: str) -> str:

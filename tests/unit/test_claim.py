@@ -235,12 +235,33 @@ def test_only_batches_of_this_run_or_of_runs_whose_lease_lapsed_are_taken_over()
 def test_a_lease_is_renewed_while_its_block_runs() -> None:
     fs = MemoryHdfs()
     with Lease(fs, [LANDING, "/other"], RUN_A, seconds=2):
-        first = fs.status(lease_path(LANDING, RUN_A.token))
+        first = fs.status(lease_path(LANDING, RUN_A.token, RUN_A.attempt))
         time.sleep(0.8)
-        later = fs.status(lease_path(LANDING, RUN_A.token))
+        later = fs.status(lease_path(LANDING, RUN_A.token, RUN_A.attempt))
     assert first is not None and later is not None
     assert later.modification_time_ms > first.modification_time_ms
-    assert fs.exists(lease_path("/other", RUN_A.token))
+    assert fs.exists(lease_path("/other", RUN_A.token, RUN_A.attempt))
+
+
+def test_the_attempts_of_one_run_keep_leases_of_their_own_and_the_freshest_counts() -> None:
+    fs = MemoryHdfs()
+    land(fs, "b.avro")
+    theirs = plan(fs, "b.avro")
+    claim_batch(fs, theirs, RUN_B)
+    load_1, load_2 = Owner("run-b", "load_table[0]#1"), Owner("run-b", "load_table[1]#1")
+    Lease(fs, [LANDING], load_1, 60).renew()
+    Lease(fs, [LANDING], load_2, 60).renew()
+    paths = {lease_path(LANDING, o.token, o.attempt) for o in (load_1, load_2)}
+    assert len(paths) == 2 and all(fs.exists(p) for p in paths)
+    now_ms = int(time.time() * 1000)
+    first, second = sorted(paths)
+    fs.files[first] = (b"", now_ms - 120_000)  # one attempt ended long ago
+    fs.files[second] = (b"", now_ms)  # the other still works
+    other = Owner("run-c", "plan#1")
+    assert orphaned_batches(fs, [LANDING], other, lease_seconds=60) == []
+    fs.files[second] = (b"", now_ms - 61_000)
+    taken = orphaned_batches(fs, [LANDING], other, lease_seconds=60)
+    assert [b.batch_id for b in taken] == [theirs.batch_id]
 
 
 def test_a_folder_that_holds_anything_but_its_manifest_is_never_removed() -> None:
