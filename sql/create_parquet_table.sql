@@ -1,5 +1,5 @@
 -- Target table with explicit Parquet column types, partitioned; created once, then filled
--- partition by partition with insert_overwrite_partition.sql.
+-- by adding partitions (add_partition.sql) whose directories a pending table filled.
 CREATE EXTERNAL TABLE IF NOT EXISTS {{ table }} (
 {{ columns }}
 )

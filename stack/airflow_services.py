@@ -149,6 +149,15 @@ def down() -> None:
     print("[airflow] stopped")
 
 
+def _log_line(part: Any) -> str:
+    """A structured log record as one line: its message, then its other fields."""
+    if not isinstance(part, dict):
+        return str(part)
+    quiet = {"event", "timestamp", "logger", "filename", "lineno", "ti_id"}
+    fields = " ".join(f"{k}={v}" for k, v in part.items() if k not in quiet)
+    return f"{part.get('level', '')} {part.get('event', '')} {fields}".strip()
+
+
 class TriggerRefused(RuntimeError):
     """The REST API refused to start a run (for instance, a setting broke the form's rules)."""
 
@@ -209,10 +218,7 @@ class RestClient:
         )
         answer.raise_for_status()
         content = answer.json()["content"]
-        return "\n".join(
-            str(part.get("event", part)) if isinstance(part, dict) else str(part)
-            for part in content
-        )
+        return "\n".join(_log_line(part) for part in content)
 
     def state(self, run_id: str, dag_id: str = "avro_ingest") -> str:
         return str(self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -26,7 +26,7 @@ from avro_ingest.plan import (
     render_drop_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.ports import SqlRunner
+from avro_ingest.ports import SqlRunner, StatementFailed
 from avro_ingest.quoting import compose, identifier, join, qualified, string_literal
 from avro_ingest.sql_render import render
 from avro_ingest.type_map import HIVE_SESSION_SETTINGS
@@ -299,12 +299,40 @@ def prepare_table(
         ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
         statements = (render_create_database(batch.database), *ddl)
         return PreparedTable(existing is None, tuple(added), statements)
-    hive.run_statements([render_create_database(batch.database)])
+    _create_unless_there(
+        hive,
+        render_create_database(batch.database),
+        lambda: _named(hive.query(render_show_databases_like(batch.database)), batch.database),
+    )
     existing = table_state(hive, batch.database, batch.table)
     ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
-    if ddl:
+    if ddl and existing is None:
+        created = _create_unless_there(
+            hive, ddl[0], lambda: table_state(hive, batch.database, batch.table) is not None
+        )
+        if not created:
+            # Another run created the table at the same moment: evolve it like any other.
+            existing = table_state(hive, batch.database, batch.table)
+            ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+            if ddl:
+                hive.run_statements(ddl)
+    elif ddl:
         hive.run_statements(ddl)
     return PreparedTable(existing is None, tuple(added), tuple(ddl))
+
+
+def _create_unless_there(hive: SqlRunner, statement: str, there: Callable[[], bool]) -> bool:
+    """Run a CREATE ... IF NOT EXISTS; True if it created. Two sessions creating the same
+    database or table at once can fail the slower one inside the metastore ("Unable to create
+    database managed directory", AlreadyExistsException): if what it was to create is there
+    now, that is not a failure. Otherwise Hive's own error is raised."""
+    try:
+        hive.run_statements([statement])
+    except StatementFailed:
+        if there():
+            return False
+        raise
+    return True
 
 
 def convert_batch(

@@ -12,11 +12,13 @@ from avro_ingest.convert import (
     parse_describe,
     partition_location,
     plan_for,
+    prepare_table,
     reconcile,
     table_state,
     table_statements,
 )
 from avro_ingest.plan import TablePlan
+from avro_ingest.ports import StatementFailed
 
 SCHEMA = {
     "type": "record",
@@ -134,3 +136,39 @@ def test_a_similar_table_name_is_not_taken_for_the_table() -> None:
     assert table_state(hive, "lake", "ab1cd") == TableState((("id", "bigint"), ("url", "string")))
     # No such database: no table, and no question that would fail.
     assert table_state(AnsweringHive(["lake2"], []), "lake", "t") is None
+
+
+class RacedHive(AnsweringHive):
+    """A metastore where another session created the database and the table just before this
+    one: its CREATE statements fail the way Hive 4 fails the slower of two sessions."""
+
+    def __init__(self) -> None:
+        super().__init__(["lake"], [])
+        self.ran: list[str] = []
+
+    def run_statements(self, statements: object, *, settings: object = None) -> list[object]:
+        for statement in statements:  # type: ignore[attr-defined]
+            self.ran.append(statement)
+            if statement.startswith("CREATE DATABASE"):
+                raise StatementFailed(statement, "Unable to create database managed directory")
+            if statement.startswith("CREATE EXTERNAL TABLE"):
+                self.tables.append("click")
+                raise StatementFailed(statement, "AlreadyExistsException(message:Table exists)")
+        return []
+
+
+def test_a_database_and_table_another_session_just_created_are_used_not_failed_on() -> None:
+    hive = RacedHive()
+    prepared = prepare_table(hive, batch(), target_root="/t")
+    assert prepared.new_table is False
+    assert [s.split(" (")[0] for s in hive.ran] == [
+        "CREATE DATABASE IF NOT EXISTS `lake`",
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`click`",
+    ]
+
+
+def test_a_create_that_fails_for_another_reason_fails_with_hives_message() -> None:
+    hive = RacedHive()
+    hive.databases = []  # the database is not there after all
+    with pytest.raises(StatementFailed, match="Unable to create database managed directory"):
+        prepare_table(hive, batch(), target_root="/t")
