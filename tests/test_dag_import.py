@@ -39,7 +39,7 @@ def test_dag_parses_without_errors_or_network(airflow_db: None, no_network: None
         "run_summary",
         "all_steps_succeeded",
     }
-    assert dag.get_task("drop_temporary_tables").is_teardown
+    assert dag.get_task("drop_temporary_tables").trigger_rule == "all_done"
     print(f"parsed in {elapsed:.3f} s")
 
 
