@@ -316,18 +316,20 @@ def test_a_run_set_to_failed_while_it_waits_stays_failed(
     assert airflow.state(run_id) == "failed"
 
 
+@pytest.mark.parametrize("wait_seconds", [5, 60], ids=["in-the-worker", "in-the-triggerer"])
 def test_a_wait_that_finds_nothing_skips_the_run_and_says_why(
-    airflow: RestClient, services_up: Services, area: dict[str, Any]
+    airflow: RestClient, services_up: Services, area: dict[str, Any], wait_seconds: int
 ) -> None:
     since = time.time()
-    run_id = airflow.trigger(area | {"wait_seconds": 5})
+    run_id = airflow.trigger(area | {"wait_seconds": wait_seconds})
     assert airflow.wait(run_id) == "success"
     tasks = airflow.tasks(run_id)
     assert tasks["wait_for_complete_files"]["state"] == "skipped"
     assert tasks["all_steps_succeeded"]["state"] == "skipped"
     log = airflow.log(run_id, "wait_for_complete_files")
     assert f"no .avro file in {area['landing_path']}" in log
-    assert "after waiting 5 s" in log
+    assert f"after waiting {wait_seconds} s" in log
+    assert tasks["wait_for_complete_files"]["try_number"] == 1
     # Waiting in vain is normal: nothing is logged as an error.
     assert services_up.errors_since(since) == []
 

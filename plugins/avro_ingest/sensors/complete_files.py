@@ -19,6 +19,9 @@ from avro_ingest.triggers.complete_files import CompleteAvroFilesTrigger
 
 # Beyond the trigger's own deadline: only a triggerer that stopped running hits this.
 _TRIGGER_SAFETY_SECONDS = 300
+# Waits this short are polled in the worker: a deferral that ends within seconds races the
+# scheduler's handling of the deferring attempt (it retries the resumed task).
+_SHORTEST_DEFERRAL_SECONDS = 60
 
 
 class CompleteAvroFilesSensor(BaseSensorOperator):
@@ -80,6 +83,9 @@ class CompleteAvroFilesSensor(BaseSensorOperator):
         if wait_seconds <= 0:
             self._skip(f"{readiness.explain()}; this run does not wait (wait_seconds 0)")
         config = config_of(context)
+        if wait_seconds < _SHORTEST_DEFERRAL_SECONDS:
+            self._wait_here(context, wait_seconds)
+            return None
         self.log.info("waiting up to %d s for complete files, in the triggerer", wait_seconds)
         self.defer(
             trigger=CompleteAvroFilesTrigger(
@@ -95,6 +101,18 @@ class CompleteAvroFilesSensor(BaseSensorOperator):
             timeout=dt.timedelta(seconds=wait_seconds + _TRIGGER_SAFETY_SECONDS),
         )
         return None
+
+    def _wait_here(self, context: Any, wait_seconds: int) -> None:
+        deadline = time.monotonic() + wait_seconds
+        self.log.info("waiting up to %d s for complete files", wait_seconds)
+        while True:
+            time.sleep(max(0.0, min(5.0, deadline - time.monotonic())))
+            readiness = self._look(context)
+            if readiness.found:
+                self.log.info("%s", readiness.explain())
+                return
+            if time.monotonic() >= deadline:
+                self._skip(f"{readiness.explain()}, after waiting {wait_seconds} s")
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
         status = (event or {}).get("status")

@@ -66,6 +66,10 @@ class CompleteAvroFilesTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        # The sensor has just looked: look again only after an interval. A trigger that fires
+        # at once races the scheduler, which has not yet heard that the deferring attempt
+        # ended, takes the resumed task for one changed behind its back, and retries it.
+        await asyncio.sleep(max(0.0, min(self.poll_interval, self.deadline - time.time())))
         while True:
             try:
                 readiness = await asyncio.to_thread(self._look)
