@@ -39,8 +39,9 @@ class Setting:
     kind: Kind
     default: Any
     optional: bool = True
-    minimum: float | None = None
-    maximum: float | None = None
+    minimum: int | None = None  # inclusive, for integers
+    maximum: int | None = None  # inclusive, for integers
+    above: float | None = None  # exclusive, for numbers
     pattern: str | None = None
     choices: Mapping[str, str] = field(default_factory=dict)  # value: how the form shows it
     env: str | None = None  # a deployment's default comes from this environment variable
@@ -59,9 +60,17 @@ class Setting:
             "description": self.description,
             "section": self.section,
         }
-        for key in ("minimum", "maximum", "pattern"):
-            if getattr(self, key) is not None:
-                schema[key] = getattr(self, key)
+        # Limits as exclusive bounds: the form's number field clamps a value outside
+        # `minimum`/`maximum` silently (-5 becomes 0 and the run starts); outside an exclusive
+        # bound, the run is refused instead.
+        if self.minimum is not None:
+            schema["exclusiveMinimum"] = self.minimum - 1
+        if self.maximum is not None:
+            schema["exclusiveMaximum"] = self.maximum + 1
+        if self.above is not None:
+            schema["exclusiveMinimum"] = self.above
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
         if self.choices:
             schema["enum"] = list(self.choices)
             schema["values_display"] = dict(self.choices)
@@ -82,6 +91,8 @@ class Setting:
         return self._within_rules(value)
 
     def _within_rules(self, value: Any) -> Any:
+        if self.above is not None and value <= self.above:
+            raise ValueError(f"{self.name} ({self.title}): {value!r} is not above {self.above}")
         if self.minimum is not None and value < self.minimum:
             raise ValueError(f"{self.name} ({self.title}): {value!r} is below {self.minimum}")
         if self.maximum is not None and value > self.maximum:
@@ -214,7 +225,7 @@ SETTINGS: tuple[Setting, ...] = (
         BATCHES,
         "number",
         20,
-        minimum=0.001,
+        above=0,
     ),
     Setting(
         "parallel_loads",
@@ -232,7 +243,7 @@ SETTINGS: tuple[Setting, ...] = (
         "A table's files are split into parallel batches only when each would hold at least "
         "this many MiB; below that, one conversion is faster.",
         BATCHES,
-        "number",
+        "integer",
         16,
         minimum=0,
     ),
@@ -283,3 +294,42 @@ def read_form(values: Mapping[str, Any]) -> dict[str, Any]:
     if form["table_name_rule"] == "fixed" and not form["fixed_table_name"]:
         raise ValueError("table_name_rule 'fixed' needs fixed_table_name")
     return form
+
+
+def settings_markdown() -> str:
+    """The README's table of the form's settings, made from SETTINGS."""
+
+    def default(setting: Setting) -> str:
+        value = setting.default
+        if value is None:
+            shown = "empty"
+        elif isinstance(value, bool):
+            shown = f"`{str(value).lower()}`"
+        else:
+            shown = f"`{value}`"
+        return f"`{setting.env}` or {shown}" if setting.env else shown
+
+    def rule(setting: Setting) -> str:
+        parts = []
+        if setting.choices:
+            parts.append(", ".join(f"`{value}`" for value in setting.choices))
+        if setting.minimum is not None:
+            parts.append(f"≥ {setting.minimum}")
+        if setting.maximum is not None:
+            parts.append(f"≤ {setting.maximum}")
+        if setting.above is not None:
+            parts.append(f"> {setting.above}")
+        if not setting.optional:
+            parts.append("required")
+        return "; ".join(parts)
+
+    lines = [
+        "| section | setting | form label | default | rule | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for s in SETTINGS:
+        meaning = s.description.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+        lines.append(
+            f"| {s.section} | `{s.name}` | {s.title} | {default(s)} | {rule(s)} | {meaning} |"
+        )
+    return "\n".join(lines) + "\n"

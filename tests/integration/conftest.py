@@ -13,6 +13,9 @@ import requests
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from airflow.providers.apache.hive.hooks.hive import HiveServer2Hook
 
+# Airflow's services, started once per session by the tests that use them.
+from .services import airflow, services_up  # noqa: F401
+
 WEBHDFS_PORT = os.environ.get("AVRO_INGEST_NAMENODE_HTTP_PORT", "9870")
 WEBHDFS_PING = f"http://localhost:{WEBHDFS_PORT}/webhdfs/v1/?op=GETFILESTATUS&user.name=hive"
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from avro_ingest.settings import settings_markdown
 from avro_ingest.type_map import TYPE_TABLE, type_table_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -39,3 +40,10 @@ def test_readme_carries_the_generated_type_table():
     begin = text.index("-->\n", text.index("<!-- BEGIN TYPE TABLE")) + 4
     end = text.index("<!-- END TYPE TABLE -->")
     assert text[begin:end] == type_table_markdown(), "README.md's type table is out of date"
+
+
+def test_readme_carries_the_generated_settings_table():
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    begin = text.index("-->\n", text.index("<!-- BEGIN SETTINGS TABLE")) + 4
+    end = text.index("<!-- END SETTINGS TABLE -->")
+    assert text[begin:end] == settings_markdown(), "README.md's settings table is out of date"
