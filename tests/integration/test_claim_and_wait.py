@@ -86,7 +86,7 @@ def test_two_runs_racing_never_take_the_same_file(hdfs_folder: str) -> None:
 
 def test_trigger_serializes_to_plain_data() -> None:
     trigger = CompleteAvroFilesTrigger(
-        landing_paths=["/data/a"], quiet_period_seconds=5, poll_interval=0.5
+        landing_paths=["/data/a"], deadline=time.time() + 60, quiet_period_seconds=5
     )
     path, kwargs = trigger.serialize()
     assert path == "avro_ingest.triggers.complete_files.CompleteAvroFilesTrigger"
@@ -100,7 +100,10 @@ def test_trigger_fires_once_a_file_is_complete(hdfs_folder: str) -> None:
     hdfs.makedirs(landing)
     hdfs.write_bytes(f"{landing}/still-copying.avro._COPYING_", avro(3))
     trigger = CompleteAvroFilesTrigger(
-        landing_paths=[landing], quiet_period_seconds=2, poll_interval=0.5
+        landing_paths=[landing],
+        deadline=time.time() + 60,
+        quiet_period_seconds=2,
+        poll_interval=0.5,
     )
 
     async def first_event() -> Any:
@@ -114,7 +117,30 @@ def test_trigger_fires_once_a_file_is_complete(hdfs_folder: str) -> None:
         return await asyncio.wait_for(waiting, timeout=30)
 
     event = asyncio.run(first_event())
-    assert event.payload == {"status": "found", "files": 1}
+    assert event.payload == {
+        "status": "found",
+        "message": f"1 complete file(s) and 0 unfinished batch(es) in {landing}",
+    }
+
+
+def test_a_trigger_whose_deadline_passes_reports_what_it_saw(hdfs_folder: str) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landing = f"{hdfs_folder}/landing"
+    hdfs.makedirs(landing)
+    hdfs.write_bytes(f"{landing}/fresh.avro", avro(3))  # within its quiet period throughout
+    trigger = CompleteAvroFilesTrigger(
+        landing_paths=[landing],
+        deadline=time.time() + 2,
+        quiet_period_seconds=600,
+        poll_interval=0.5,
+    )
+
+    async def first_event() -> Any:
+        return await asyncio.wait_for(trigger.run().__anext__(), timeout=30)
+
+    event = asyncio.run(first_event())
+    assert event.payload["status"] == "timeout"
+    assert event.payload["message"].startswith(f"no complete .avro file in {landing}: 1 file(s)")
 
 
 def test_config_rejects_what_the_trigger_form_should_not_accept() -> None:

@@ -8,8 +8,11 @@ the DAG's own schedule (every minute here) skipping the tick it missed while pau
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +23,7 @@ from stack.airflow_services import RestClient, TriggerRefused
 
 from .conftest import Area
 from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
-from .services import GRACE_SECONDS, SCHEDULED, SCHEDULED_DATABASE, Services
+from .services import GRACE_SECONDS, SCHEDULED, SCHEDULED_DATABASE, URL, Services
 
 pytestmark = pytest.mark.integration
 
@@ -265,3 +268,31 @@ def test_a_dry_run_touches_nothing(airflow: RestClient, area: dict[str, Any]) ->
     assert area["database"] not in databases
     summary = airflow.xcom(run_id, "run_summary")
     assert summary["dry_run"] is True and set(landed.files)
+
+
+def test_the_readmes_rest_example_works_as_written(airflow: RestClient) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    after = readme.index("Triggering a run over the REST API")
+    block = readme[readme.index("```sh\n", after) + 6 : readme.index("```", after + 10)]
+    script = block.replace("localhost:8080", URL.removeprefix("http://"))
+    answer = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    run_id = json.loads(answer.stdout)["dag_run_id"]
+    assert airflow.wait(run_id) == "success"
+    assert airflow.get(f"/dags/avro_ingest/dagRuns/{run_id}")["conf"]["dry_run"] is True
+
+
+def test_the_executor_is_sized_for_a_small_machine(services_up: Services) -> None:
+    scheduler = (services_up.logs.parent / "run" / "scheduler.pid").read_text().strip()
+    workers = subprocess.run(
+        ["pgrep", "-P", scheduler, "-f", "airflow worker -- LocalExecutor"],
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    # Airflow's default would start 32 (about 150 MB each); this machine has 2 cores.
+    assert 1 <= len(workers) <= 4
