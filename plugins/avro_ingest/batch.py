@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from avro_ingest.inspect_files import FileInfo
-from avro_ingest.layout import new_claim_id, staged_name, staging_folder
+from avro_ingest.layout import PARTITION_COLUMNS, new_claim_id, staged_name, staging_folder
 from avro_ingest.read_schema import Schema
 
 __all__ = ["BatchPlan", "StagedFile", "group_into_batches"]
@@ -52,7 +52,7 @@ class BatchPlan:
 
     @property
     def partition(self) -> dict[str, str]:
-        return {"ingest_date": self.ingest_date, "batch_id": self.batch_id}
+        return dict(zip(PARTITION_COLUMNS, (self.ingest_date, self.batch_id), strict=True))
 
     def without(self, sources: set[str]) -> BatchPlan:
         """The same batch without some files (claimed elsewhere, or quarantined)."""

@@ -26,6 +26,9 @@ QUARANTINE = "_quarantine"
 WORK = "_work"
 COMMITTED = "_committed"
 LEASES = "_leases"
+# Every target table is partitioned by these (STRING) columns, in this order: the day a
+# batch was claimed and the batch's load id. A data column may not take either name.
+PARTITION_COLUMNS = ("ingest_date", "batch_id")
 LEDGER = "_ledger"
 MANIFEST = "_batch.json"
 # Separates a batch's claim id from the seal of the attempt that loads it.

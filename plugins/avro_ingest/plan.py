@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from avro_ingest.exceptions import AvroIngestError, UnsupportedAvroType
+from avro_ingest.layout import PARTITION_COLUMNS
 from avro_ingest.quoting import (
     SqlFragment,
     compose,
@@ -42,7 +43,7 @@ __all__ = [
     "render_insert_overwrite_table",
 ]
 
-DEFAULT_PARTITION_COLUMNS = ("ingest_date",)
+DEFAULT_PARTITION_COLUMNS = PARTITION_COLUMNS
 
 
 @dataclass(frozen=True)

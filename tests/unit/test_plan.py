@@ -32,7 +32,7 @@ SCHEMA = {
         },
     ],
 }
-DAY = {"ingest_date": "2024-01-31"}
+DAY = {"ingest_date": "2024-01-31", "batch_id": "c1_2"}
 AT_SELECT = (
     "TIMESTAMP '1970-01-01 00:00:00' + INTERVAL (`at` DIV 86400000000) DAY"
     " + INTERVAL (CAST(`at` % 86400000000 AS DECIMAL(17,6)) / 1000000) SECOND"
@@ -58,7 +58,7 @@ def test_plan_columns():
     ]
     assert plan.columns[2].select.sql == AT_SELECT
     assert plan.columns[0].select.sql == "`id`"
-    assert plan.partition_columns == ("ingest_date",)
+    assert plan.partition_columns == ("ingest_date", "batch_id")
     assert len(plan.warnings) == 1 and plan.warnings[0].startswith("tags[]")
     assert json.loads(json.dumps(plan.to_dict()))["columns"][2]["parquet_type"] == "TIMESTAMP"
 
@@ -91,7 +91,8 @@ def test_create_parquet_table_and_insert():
         "CREATE EXTERNAL TABLE IF NOT EXISTS `lake`.`events` (\n"
         "  `id` BIGINT,\n  `select` STRING,\n  `at` TIMESTAMP,\n  `day` DATE,\n"
         "  `tags` ARRAY<BIGINT>\n)\n"
-        "PARTITIONED BY (`ingest_date` STRING)\nSTORED AS PARQUET\nLOCATION '/lake/events'"
+        "PARTITIONED BY (`ingest_date` STRING, `batch_id` STRING)\nSTORED AS PARQUET\n"
+        "LOCATION '/lake/events'"
     )
     pending = render_create_parquet_pending_table(plan, "lake", "tmp_p", "/lake/events/d=1")
     assert pending.startswith("CREATE EXTERNAL TABLE `lake`.`tmp_p` (\n  `id` BIGINT,")
@@ -106,8 +107,8 @@ def test_create_parquet_table_and_insert():
     assert insert.endswith("FROM `staging`.`tmp_1`")
     publish = render_add_partition(plan, "lake", "events", DAY, "/lake/events/d=1")
     assert publish == (
-        "ALTER TABLE `lake`.`events` ADD IF NOT EXISTS PARTITION (`ingest_date`='2024-01-31') "
-        "LOCATION '/lake/events/d=1'"
+        "ALTER TABLE `lake`.`events` ADD IF NOT EXISTS PARTITION "
+        "(`ingest_date`='2024-01-31', `batch_id`='c1_2') LOCATION '/lake/events/d=1'"
     )
 
 
@@ -118,11 +119,22 @@ def test_small_statements():
         render_impala_invalidate_metadata("lake", "events") == "INVALIDATE METADATA `lake`.`events`"
     )
     assert render_impala_refresh_partition("lake", "events", DAY) == (
-        "REFRESH `lake`.`events` PARTITION (`ingest_date`='2024-01-31')"
+        "REFRESH `lake`.`events` PARTITION (`ingest_date`='2024-01-31', `batch_id`='c1_2')"
     )
     assert render_impala_compute_incremental_stats("lake", "events", DAY) == (
-        "COMPUTE INCREMENTAL STATS `lake`.`events` PARTITION (`ingest_date`='2024-01-31')"
+        "COMPUTE INCREMENTAL STATS `lake`.`events` "
+        "PARTITION (`ingest_date`='2024-01-31', `batch_id`='c1_2')"
     )
+
+
+@pytest.mark.parametrize("name", ["batch_id", "ingest_date", "BATCH_ID"])
+def test_a_field_named_like_a_partition_column_is_refused_at_inspection(name: str):
+    """Inspection and loading share one list of partition columns: a field that clashes with
+    any of them is refused before the file is claimed (it was found only after, every run)."""
+    schema = {**SCHEMA, "fields": [*SCHEMA["fields"], {"name": name, "type": "string"}]}
+    with pytest.raises(UnsupportedAvroType) as info:
+        build_plan(schema, "/in/x.avro")
+    assert info.value.reason == "name_collision" and info.value.file == "/in/x.avro"
 
 
 def test_custom_partition_column_and_clashes():
