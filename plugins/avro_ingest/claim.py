@@ -473,18 +473,22 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
     folder = quarantine_folder(landing, day)
     fs.makedirs(folder)
     name = record.source.rsplit("/", 1)[-1]
-    target = f"{folder}/{name}"
     suffix = 0
-    while not fs.rename(record.source, target):
-        # Either the source is gone (nothing to do) or a file of that name was already set
-        # aside today: keep both, the newer with a counter.
-        if fs.status(record.source) is None:
-            return None
+    while True:
+        # A file of that name may have been set aside today already: keep both, the newer
+        # with a counter. The reason is written first, under a name no one else holds, so a
+        # file never sits in quarantine without its reason (a crash in between leaves a
+        # reason without its file, which says so).
+        target = f"{folder}/{name}" + (f".{suffix}" if suffix else "")
+        reason = f"{target}.reason.json"
         suffix += 1
-        target = f"{folder}/{name}.{suffix}"
-    # The reason is written after the move, so a crash in between leaves the file in
-    # quarantine without its reason rather than a reason for a file that is elsewhere.
-    fs.write_bytes(
-        f"{target}.reason.json", json.dumps(vars(record) | {"path": target}, indent=2).encode()
-    )
+        if fs.status(target) is not None:
+            continue
+        if not fs.create(reason, json.dumps(vars(record) | {"path": target}, indent=2).encode()):
+            continue
+        if fs.rename(record.source, target):
+            break
+        fs.delete(reason)
+        if fs.status(record.source) is None:
+            return None  # another run took it
     return target

@@ -11,19 +11,22 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
+import pytest
 from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.claim import (
     Lease,
     Owner,
+    QuarantineRecord,
     claim_batch,
     commit_batch,
     find_batches,
     orphaned_batches,
+    quarantine,
     register_deliveries,
     remove_if_empty,
     seal_batch,
 )
-from avro_ingest.exceptions import FileGone
+from avro_ingest.exceptions import FileGone, ServiceUnavailable
 from avro_ingest.files import FileEntry
 from avro_ingest.inspect_files import FileInfo
 from avro_ingest.layout import lease_path, new_claim_id, staging_folder
@@ -55,6 +58,12 @@ class MemoryHdfs:
             raise FileExistsError(path)
         self.makedirs(self._parent(path))
         self.files[path] = (data, self._tick())
+
+    def create(self, path: str, data: bytes) -> bool:
+        if path in self.files:
+            return False
+        self.write_bytes(path, data)
+        return True
 
     def rename_exclusive(self, source: str, destination: str) -> bool:
         if destination in self.files or destination in self.folders:
@@ -299,3 +308,32 @@ def test_a_re_delivery_is_a_duplicate_but_the_same_file_met_again_is_not() -> No
     # Only folders were made, and the losers' hidden ones are gone.
     assert [p for p in fs.files if "/_ledger" in p] == []
     assert [f for f in fs.list_folders(f"{LANDING}/_ledger") if "/.new-" in f] == []
+
+
+def record_for(source: str) -> QuarantineRecord:
+    return QuarantineRecord(source, "UndecodableFile", "undecodable", "bad", "plan", "t", "run")
+
+
+def test_a_file_set_aside_always_has_its_reason_beside_it() -> None:
+    fs = MemoryHdfs()
+    land(fs, "a.avro")
+    land(fs, "b/a.avro")
+    first = quarantine(fs, LANDING, "2026-12-02", record_for(f"{LANDING}/a.avro"))
+    second = quarantine(fs, LANDING, "2026-12-02", record_for(f"{LANDING}/b/a.avro"))
+    assert first is not None and second == f"{first}.1"  # same name, same day: both kept
+    for target in (first, second):
+        reason = json.loads(fs.files[f"{target}.reason.json"][0])
+        assert reason["path"] == target and reason["reason"] == "undecodable"
+
+
+def test_when_the_reason_cannot_be_written_the_file_stays_where_it_was() -> None:
+    class ReasonsFail(MemoryHdfs):
+        def create(self, path: str, data: bytes) -> bool:
+            raise ServiceUnavailable("WebHDFS", "connection refused")
+
+    fs = ReasonsFail()
+    land(fs, "a.avro")
+    with pytest.raises(ServiceUnavailable):
+        quarantine(fs, LANDING, "2026-12-02", record_for(f"{LANDING}/a.avro"))
+    assert fs.exists(f"{LANDING}/a.avro")
+    assert not [p for p in fs.files if "/_quarantine/" in p]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from hdfs import HdfsError
 from hdfs.client import _Request
@@ -44,7 +45,8 @@ def _transient(what: str) -> Iterator[None]:
     that a path that is not there is FileGone (another run or a writer moved it)."""
     try:
         yield
-    except (requests.ConnectionError, requests.Timeout) as error:
+    except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError) as error:
+        # urllib3's errors: a DataNode that dies while a file is streamed from it.
         raise ServiceUnavailable("WebHDFS", f"{what}: {error}") from error
     except HdfsError as error:
         if _not_found(error):
@@ -178,6 +180,17 @@ class AvroIngestHdfsHook(WebHDFSHook):
     def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
         with _transient(f"CREATE {path}"):
             self.client.write(path, data=data, overwrite=overwrite)
+
+    def create(self, path: str, data: bytes) -> bool:
+        """Write a new file; False, writing nothing, when the path is already taken."""
+        with _transient(f"CREATE {path}"):
+            try:
+                self.client.write(path, data=data, overwrite=False)
+            except HdfsError as error:
+                if "FileAlreadyExistsException" in str(error) or "already exists" in str(error):
+                    return False
+                raise
+        return True
 
     def delete(self, path: str, *, recursive: bool = False) -> bool:
         """False when the path was not there or, without `recursive`, is a folder that is not
