@@ -13,9 +13,14 @@ from typing import Any
 
 import fastavro
 
+# The corpus of Avro files written by other projects' writers: $AVRO_CORPUS_DIR, else the
+# shared corpus beside this checkout (which may hold more files), else the copy kept in the
+# repository (tests/corpus, same files and sources), so that a lone clone runs every test.
+_ROOT = Path(__file__).resolve().parents[2]
+_SHARED = _ROOT.parent / "shared" / "avro-corpus"
+_KEPT = _ROOT / "tests" / "corpus"
 CORPUS_DIR = Path(
-    os.environ.get("AVRO_CORPUS_DIR")
-    or Path(__file__).resolve().parents[2] / ".." / "shared" / "avro-corpus"
+    os.environ.get("AVRO_CORPUS_DIR") or (_SHARED if _SHARED.is_dir() else _KEPT)
 ).resolve()
 
 
