@@ -203,8 +203,13 @@ class RestClient:
         return answer.json()
 
     def runs(self, dag_id: str = "avro_ingest") -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = self.get(f"/dags/{dag_id}/dagRuns?limit=100")["dag_runs"]
+        path = f"/dags/{dag_id}/dagRuns?limit=1000&order_by=-run_after"
+        found: list[dict[str, Any]] = self.get(path)["dag_runs"]
         return found
+
+    def manual_runs(self, dag_id: str = "avro_ingest") -> set[str]:
+        """The ids of runs triggered by hand (the form, the REST API), not by the schedule."""
+        return {r["dag_run_id"] for r in self.runs(dag_id) if r["run_type"] == "manual"}
 
     def log(self, run_id: str, task: str, dag_id: str = "avro_ingest") -> str:
         """The text of a task's last try's log (`task` as in `tasks`: `name` or `name[i]`)."""

@@ -178,7 +178,7 @@ def test_a_waiting_run_defers_and_does_not_block_another_run(
 def test_settings_that_break_the_forms_rules_are_refused_before_a_run_starts(
     airflow: RestClient, area: dict[str, Any]
 ) -> None:
-    runs_before = len(airflow.runs())
+    runs_before = airflow.manual_runs()
     for bad, field in [
         ({"quiet_period_seconds": -5}, "quiet_period_seconds"),
         ({"landing_path": "relative/landing"}, "landing_path"),
@@ -189,7 +189,7 @@ def test_settings_that_break_the_forms_rules_are_refused_before_a_run_starts(
             airflow.trigger(area | bad)
         assert refused.value.status == 400
         assert field in refused.value.detail
-    assert len(airflow.runs()) == runs_before
+    assert airflow.manual_runs() == runs_before
 
 
 def test_a_run_whose_settings_fail_at_run_time_ends_failed_at_once(
@@ -273,7 +273,8 @@ def test_a_dry_run_touches_nothing(airflow: RestClient, area: dict[str, Any]) ->
 def test_the_readmes_rest_example_works_as_written(airflow: RestClient) -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     after = readme.index("Triggering a run over the REST API")
-    block = readme[readme.index("```sh\n", after) + 6 : readme.index("```", after + 10)]
+    opening = readme.index("```sh\n", after) + len("```sh\n")
+    block = readme[opening : readme.index("```", opening)]
     script = block.replace("localhost:8080", URL.removeprefix("http://"))
     answer = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", script],
