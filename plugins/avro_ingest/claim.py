@@ -290,7 +290,13 @@ def register_deliveries(
         error = DuplicateDelivery(f"{info.landing}/{original}", f"modified {claimed}", checksum)
         error.with_file(entry.path)
         return Rejection(
-            entry, info.landing, type(error).__name__, error.reason, str(error), "dedupe"
+            entry,
+            info.landing,
+            type(error).__name__,
+            error.reason,
+            str(error),
+            "dedupe",
+            info.sidecar,
         )
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
@@ -465,6 +471,12 @@ class QuarantineRecord:
     step: str
     time: str
     run_id: str
+    sidecar: str | None = None  # the file's .avsc, set aside beside it
+
+
+def quarantined_sidecar(target: str) -> str:
+    """Where a quarantined file's sidecar goes: beside it, named as in landing."""
+    return f"{target.removesuffix('.avro')}.avsc"
 
 
 def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord) -> str | None:
@@ -484,11 +496,18 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
         suffix += 1
         if fs.status(target) is not None:
             continue
-        if not fs.create(reason, json.dumps(vars(record) | {"path": target}, indent=2).encode()):
+        facts = vars(record) | {"path": target}
+        if record.sidecar:
+            if fs.status(quarantined_sidecar(target)) is not None:
+                continue
+            facts["sidecar_path"] = quarantined_sidecar(target)
+        if not fs.create(reason, json.dumps(facts, indent=2).encode()):
             continue
         if fs.rename(record.source, target):
             break
         fs.delete(reason)
         if fs.status(record.source) is None:
             return None  # another run took it
+    if record.sidecar:
+        fs.rename(record.sidecar, quarantined_sidecar(target))
     return target

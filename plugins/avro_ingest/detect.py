@@ -81,12 +81,10 @@ def detect(
             complete = now_ms - newest_ms >= quiet_period_seconds * 1000
         if not complete:
             waiting.append(entry)
-        elif entry.size == 0:
-            empty.append(entry)
-        else:
-            ready.append(entry)
-            if sidecar is not None:
-                sidecars[entry.path] = sidecar
+            continue
+        (ready if entry.size else empty).append(entry)
+        if sidecar is not None:
+            sidecars[entry.path] = sidecar
     return Detection(tuple(ready), tuple(empty), tuple(waiting), sidecars)
 
 

@@ -57,6 +57,7 @@ class Rejection:
     reason: str
     message: str
     step: str
+    sidecar: str | None = None  # the .avsc beside the file, set aside with it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +188,7 @@ def _inspect_one(
             str(getattr(error, "reason", "error")),
             str(error),
             step,
+            sidecar.path if sidecar is not None else None,
         )
 
 

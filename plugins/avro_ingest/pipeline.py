@@ -94,6 +94,7 @@ def _record(rejection: Rejection, run_id: str) -> QuarantineRecord:
         step=rejection.step,
         time=_utc_now().isoformat(),
         run_id=run_id,
+        sidecar=rejection.sidecar,
     )
 
 
@@ -161,6 +162,7 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> dict[str, A
                 "empty_file",
                 f"{e.path}: file is empty (0 bytes)",
                 "detect",
+                found.sidecars[e.path].path if e.path in found.sidecars else None,
             )
             for e in ready
             if not e.size

@@ -65,3 +65,26 @@ def test_a_field_named_like_a_partition_column_is_set_aside_before_the_claim(
     # The next run has nothing left to fail on.
     again = run(test_area)
     assert again["plan"]["tables"] == [] and again["plan"]["quarantined"] == []
+
+
+def test_a_bad_file_and_an_empty_one_take_their_sidecars_with_them(test_area: Area) -> None:
+    hdfs = AvroIngestHdfsHook()
+    schema = tick_schema()
+    good = avro_bytes(schema, [{"n": i} for i in range(5)])
+    hdfs.write_bytes(f"{test_area.landing}/good.avro", good)
+    hdfs.write_bytes(f"{test_area.landing}/cut.avro", good[: len(good) - 7])  # truncated
+    hdfs.write_bytes(f"{test_area.landing}/empty.avro", b"")
+    for name in ("good", "cut", "empty"):
+        hdfs.write_bytes(f"{test_area.landing}/{name}.avsc", json.dumps(schema).encode())
+
+    outcome = run(test_area)
+
+    assert {q["reason"] for q in outcome["plan"]["quarantined"]} == {"truncated", "empty_file"}
+    places = files_under(test_area.landing)
+    assert f"{test_area.landing}/cut.avsc" not in places
+    assert f"{test_area.landing}/empty.avsc" not in places
+    quarantined = [p for p in places if "/_quarantine/" in p]
+    for name in ("cut", "empty"):
+        assert any(p.endswith(f"/{name}.avro") for p in quarantined)
+        assert any(p.endswith(f"/{name}.avsc") for p in quarantined)
+        assert any(p.endswith(f"/{name}.avro.reason.json") for p in quarantined)

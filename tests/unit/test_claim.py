@@ -337,3 +337,15 @@ def test_when_the_reason_cannot_be_written_the_file_stays_where_it_was() -> None
         quarantine(fs, LANDING, "2026-12-02", record_for(f"{LANDING}/a.avro"))
     assert fs.exists(f"{LANDING}/a.avro")
     assert not [p for p in fs.files if "/_quarantine/" in p]
+
+
+def test_a_file_set_aside_takes_its_sidecar_with_it() -> None:
+    fs = MemoryHdfs()
+    land(fs, "a.avro")
+    fs.write_bytes(f"{LANDING}/a.avsc", b"{}")
+    record = replace(record_for(f"{LANDING}/a.avro"), sidecar=f"{LANDING}/a.avsc")
+    target = quarantine(fs, LANDING, "2026-12-02", record)
+    assert target is not None and fs.exists(target.removesuffix(".avro") + ".avsc")
+    assert not fs.exists(f"{LANDING}/a.avsc")
+    reason = json.loads(fs.files[f"{target}.reason.json"][0])
+    assert reason["sidecar_path"] == target.removesuffix(".avro") + ".avsc"
