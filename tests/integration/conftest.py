@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import requests
@@ -56,6 +57,16 @@ class Area:
     landing: str
     database: str
     target_root: str
+
+    def params(self) -> dict[str, Any]:
+        """The trigger form's values for a run over this area that takes files at once."""
+        return {
+            "landing_path": self.landing,
+            "database": self.database,
+            "target_root": self.target_root,
+            "quiet_period_seconds": 0,
+            "wait_seconds": 0,
+        }
 
 
 @pytest.fixture

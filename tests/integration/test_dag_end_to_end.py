@@ -30,13 +30,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def area(airflow_db: None, test_area: Area) -> dict[str, Any]:
     """A landing folder, database and target root of its own for one test."""
-    return {
-        "landing_path": test_area.landing,
-        "database": test_area.database,
-        "target_root": test_area.target_root,
-        "quiet_period_seconds": 0,
-        "wait_seconds": 0,
-    }
+    return test_area.params()
 
 
 def files_under(folder: str) -> set[str]:

@@ -30,13 +30,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def area(test_area: Area) -> dict[str, Any]:
-    return {
-        "landing_path": test_area.landing,
-        "database": test_area.database,
-        "target_root": test_area.target_root,
-        "quiet_period_seconds": 0,
-        "wait_seconds": 0,
-    }
+    return test_area.params()
 
 
 def test_a_run_triggered_over_the_rest_api_loads_and_names_its_loads(

@@ -133,13 +133,7 @@ def trigger_and_watch(page: Any, form: Any, name: str, timeout: float = 600) -> 
 
 @pytest.fixture
 def area(test_area: Area) -> dict[str, Any]:
-    return {
-        "landing_path": test_area.landing,
-        "database": test_area.database,
-        "target_root": test_area.target_root,
-        "quiet_period_seconds": 0,
-        "wait_seconds": 0,
-    }
+    return test_area.params()
 
 
 def test_the_form_names_explains_and_groups_every_setting(page: Any) -> None:
