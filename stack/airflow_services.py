@@ -48,6 +48,10 @@ def environment() -> dict[str, str]:
     parallelism = os.environ.get("AVRO_INGEST_AIRFLOW_PARALLELISM", "4")
     settings = {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # SQLite lets one writer in at a time; its default 5 s wait for the lock is too short
+        # when task processes start together on two cores (the api-server's audit-log insert
+        # failed with "database is locked", a 500 to a REST client).
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db?timeout=60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # LocalExecutor starts `parallelism` worker processes (32 by default, ~150 MB each).
         "AIRFLOW__CORE__PARALLELISM": parallelism,

@@ -49,7 +49,7 @@ JVM_DIR=${AVRO_INGEST_JVM_DIR:-/usr/lib/jvm}
 MVN=${AVRO_INGEST_MVN:-mvn}
 
 HDFS_JARS=$CACHE/jars/hdfs-$HADOOP_VERSION
-HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION
+HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION-xz-$XZ_VERSION-zstd-$ZSTD_JNI_VERSION
 TOOLS_JARS=$CACHE/jars/avro-tools-$AVRO_TOOLS_VERSION
 TEZ_JARS=$CACHE/jars/tez-$TEZ_VERSION-roaringbitmap-$ROARINGBITMAP_VERSION-reload4j-$RELOAD4J_VERSION
 
@@ -108,7 +108,7 @@ resolve_jars() {
   if ! (cd "$pom_dir" && "$MVN" -B -q -s "$STACK_DIR/maven/settings.xml" \
       -Dmaven.repo.local="$CACHE/m2" \
       -Dhadoop.version="$HADOOP_VERSION" -Dhive.version="$HIVE_VERSION" \
-      -Davro.version="$AVRO_VERSION" -Davro.tools.version="$AVRO_TOOLS_VERSION" \
+      -Davro.version="$AVRO_VERSION" -Dxz.version="$XZ_VERSION" -Dzstd-jni.version="$ZSTD_JNI_VERSION" -Davro.tools.version="$AVRO_TOOLS_VERSION" \
       -Dtez.version="$TEZ_VERSION" -Droaringbitmap.version="$ROARINGBITMAP_VERSION" \
       -Dreload4j.version="$RELOAD4J_VERSION" \
       dependency:copy-dependencies -DoutputDirectory="$out.partial" \
@@ -237,6 +237,12 @@ hive_classpath() {
   if [ "$HIVE_ENGINE" = tez ]; then echo "$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*"; else echo "$STATE/conf:$HIVE_JARS/*"; fi
 }
 
+# `hdfs dfsadmin`: quotas and safe mode, for the fault tests.
+hdfs_dfsadmin() {
+  "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
+    org.apache.hadoop.hdfs.tools.DFSAdmin "$@"
+}
+
 hdfs_dfs() {
   "$JAVA" -Xmx256m "${JVM_OPENS[@]}" -Dhadoop.log.dir="$STATE/logs" -cp "$(hdfs_classpath)" \
     org.apache.hadoop.fs.FsShell "$@"
@@ -295,10 +301,13 @@ cmd_up() {
 
   if [ -z "$hs2_pid" ]; then
     # Derby writes derby.log into the working folder: keep it in the state folder.
+    # MapReduce local tasks log from threads a query starts: with the query's log context
+    # inherited, their errors (the cause behind "return code 2") reach the operation log that
+    # clients fetch.
     (cd "$STATE" && start_daemon hiveserver2 "$HIVESERVER2_CLASS" "$(hive_classpath)" "$HIVESERVER2_HEAP" \
       -Dhive.log.dir="$STATE/logs" -Dhive.log.file=hiveserver2-hive.log \
       -Dderby.stream.error.file="$STATE/logs/derby.log" \
-      -Dlog4j2.formatMsgNoLookups=true)
+      -Dlog4j2.formatMsgNoLookups=true -Dlog4j2.isThreadContextMapInheritable=true)
   fi
   wait_until "HiveServer2 (answers SELECT 1, auth $HIVE_AUTH)" hiveserver2_ready \
     "hiveserver2:$HIVESERVER2_CLASS"
@@ -371,5 +380,6 @@ case "${1:-}" in
   status) cmd_status ;;
   env) cmd_env ;;
   hdfs) require_java; shift; hdfs_dfs "$@" ;;
-  *) echo "usage: $0 {jars|up|down|status|env|hdfs ARGS...}" >&2; exit 2 ;;
+  dfsadmin) require_java; shift; hdfs_dfsadmin "$@" ;;
+  *) echo "usage: $0 {jars|up|down|status|env|hdfs ARGS...|dfsadmin ARGS...}" >&2; exit 2 ;;
 esac

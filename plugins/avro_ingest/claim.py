@@ -42,12 +42,15 @@ from avro_ingest.layout import (
     LEASES,
     MANIFEST,
     archive_folder,
+    claimed_sidecar,
     committed_folder,
     committed_root,
+    fit_name,
     lease_owner,
     lease_path,
     ledger_path,
     manifest_path,
+    new_claim_id,
     new_load_id,
     owner_token,
     quarantine_folder,
@@ -74,6 +77,7 @@ __all__ = [
     "register_deliveries",
     "remove_if_empty",
     "seal_batch",
+    "split_batch",
 ]
 
 log = logging.getLogger(__name__)
@@ -211,9 +215,7 @@ def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
     if not fs.rename(staged.source, staged.staged):
         return False
     if staged.sidecar:
-        # Beside its file, hidden from Hive's reader by the leading "_".
-        folder, name = staged.staged.rsplit("/", 1)
-        fs.rename(staged.sidecar, f"{folder}/_{name.removesuffix('.avro')}.avsc")
+        fs.rename(staged.sidecar, claimed_sidecar(staged.staged))
     return True
 
 
@@ -420,6 +422,36 @@ def seal_batch(
     return Sealed(batch, tuple(returned))
 
 
+def split_batch(
+    fs: FileSystem,
+    batch: BatchPlan,
+    owner: Owner,
+    *,
+    location_of: Callable[[BatchPlan], str],
+) -> list[BatchPlan]:
+    """Divide a sealed batch that Hive failed on into two sealed batches of this attempt, to
+    find the file at fault. Each half gets a fresh claim id, so its own folder and partition;
+    its manifest is written before its files are renamed in (as in a claim), so a crash at
+    any point leaves every file in exactly one batch folder, each with a manifest, for the
+    next attempt to load. The emptied folder is removed."""
+    half = (len(batch.files) + 1) // 2
+    halves = [batch.files[:half], batch.files[half:]]
+    children: list[BatchPlan] = []
+    for files in halves:
+        child = replace(batch, files=files).rebased(new_load_id(new_claim_id()))
+        fs.write_bytes(
+            manifest_path(child.landing, child.batch_id),
+            Manifest.for_owner(child, owner, location_of(child)).to_json(),
+            overwrite=False,
+        )
+        for before, after in zip(files, child.files, strict=True):
+            if fs.rename(before.staged, after.staged) and before.sidecar:
+                fs.rename(claimed_sidecar(before.staged), claimed_sidecar(after.staged))
+        children.append(child)
+    remove_if_empty(fs, batch.folder)
+    return children
+
+
 def _put_back(fs: FileSystem, staged: StagedFile, landing: str) -> str:
     """Return a claimed file to landing under its own name (or, if a new file took that name,
     beside it with a suffix), with its sidecar; forget its recorded content."""
@@ -435,8 +467,7 @@ def _put_back(fs: FileSystem, staged: StagedFile, landing: str) -> str:
         suffix += 1
         candidate = f"{target.removesuffix('.avro')}.returned-{suffix}.avro"
     if staged.sidecar:
-        folder, name = staged.staged.rsplit("/", 1)
-        fs.rename(f"{folder}/_{name.removesuffix('.avro')}.avsc", staged.sidecar)
+        fs.rename(claimed_sidecar(staged.staged), staged.sidecar)
     if staged.checksum:
         fs.delete(ledger_path(landing, staged.checksum), recursive=True)  # folders only
     return candidate
@@ -484,7 +515,8 @@ def quarantine(fs: FileSystem, landing: str, day: str, record: QuarantineRecord)
     new path, or None when the file was gone (another run took it)."""
     folder = quarantine_folder(landing, day)
     fs.makedirs(folder)
-    name = record.source.rsplit("/", 1)[-1]
+    # Room for the longest name beside it: `<name>.<counter>.reason.json`.
+    name = fit_name(record.source.rsplit("/", 1)[-1], room=len(".999.reason.json"))
     suffix = 0
     while True:
         # A file of that name may have been set aside today already: keep both, the newer

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Self
 
 from avro_ingest.batch import BatchPlan
+from avro_ingest.exceptions import SchemaConflict, StatementFailed
 from avro_ingest.layout import pending_table_name, schema_file, temp_table_name
 from avro_ingest.plan import (
     TablePlan,
@@ -26,7 +27,7 @@ from avro_ingest.plan import (
     render_drop_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.ports import SqlRunner, StatementFailed
+from avro_ingest.ports import SqlRunner
 from avro_ingest.quoting import compose, identifier, join, qualified, string_literal
 from avro_ingest.sql_render import render
 from avro_ingest.type_map import HIVE_SESSION_SETTINGS
@@ -35,7 +36,6 @@ __all__ = [
     "ALREADY_READY",
     "ConversionResult",
     "PreparedTable",
-    "SchemaConflict",
     "TableState",
     "conversion_settings",
     "convert_batch",
@@ -49,12 +49,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class SchemaConflict(Exception):
-    """A batch's columns cannot be added to the existing target table."""
-
-    reason = "schema_conflict"
 
 
 @dataclass(frozen=True)
@@ -132,6 +126,10 @@ def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
         # Column statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing);
         # gathering them in Hive as well only lengthens the load.
         "hive.stats.column.autogather": "false",
+        # The exception behind a failed MapReduce task ("return code 2") is logged at a
+        # level the default EXECUTION operation log leaves out; the hook fetches this log
+        # only when a statement fails.
+        "hive.server2.logging.operation.level": "VERBOSE",
     }
 
 
@@ -372,5 +370,25 @@ def convert_batch(
     return result
 
 
+# Hive makes each field's doc its column's comment, and the metastore holds a comment in 256
+# characters (COLUMNS_V2.COMMENT in the embedded Derby metastore; others hold more): a longer
+# doc fails the temporary table's CREATE.
+METASTORE_COMMENT_CHARS = 256
+
+
 def schema_json(batch: BatchPlan) -> bytes:
-    return json.dumps(batch.schema).encode()
+    """The schema file the temporary table is declared with: the batch's schema, docs cut to
+    what the metastore holds."""
+    return json.dumps(_docs_cut(batch.schema)).encode()
+
+
+def _docs_cut(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_docs_cut(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    # A field's default is data, not schema: left as it is.
+    cut = {key: value if key == "default" else _docs_cut(value) for key, value in node.items()}
+    if isinstance(cut.get("doc"), str) and len(cut["doc"]) > METASTORE_COMMENT_CHARS:
+        cut["doc"] = cut["doc"][: METASTORE_COMMENT_CHARS - 3] + "..."
+    return cut

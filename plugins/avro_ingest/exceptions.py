@@ -17,9 +17,14 @@ report or a task log line is enough to understand the problem without re-reading
 
 from __future__ import annotations
 
+import lzma
+import re
+import struct
+import zlib
 from typing import ClassVar
 
 __all__ = [
+    "DECODE_ERRORS",
     "AvroIngestError",
     "CodecLibraryMissing",
     "ConfigurationError",
@@ -27,19 +32,25 @@ __all__ = [
     "CorruptHeader",
     "DuplicateDelivery",
     "EmptyFile",
+    "EngineFault",
+    "EngineRejected",
     "FileGone",
     "HeaderTooLarge",
     "InvalidIdentifier",
     "InvalidLiteral",
     "InvalidSchema",
     "NotAvroFile",
+    "SchemaConflict",
     "SchemaMismatch",
     "ServiceUnavailable",
+    "StatementFailed",
     "TerminalError",
     "TransientError",
     "TruncatedFile",
     "UnsupportedAvroType",
     "UnsupportedCodec",
+    "VerificationFailed",
+    "decode_error_message",
 ]
 
 
@@ -275,6 +286,45 @@ class DuplicateDelivery(TerminalError):
         )
 
 
+class EngineRejected(TerminalError):
+    """Hive failed on this file alone, for a reason that is not a service fault (a checksum
+    that does not match, a value it cannot read): its own message is the evidence."""
+
+    reason = "engine_rejected"
+
+
+class SchemaConflict(TerminalError):
+    """A batch's columns cannot be added to the existing target table."""
+
+    reason = "schema_conflict"
+
+
+# What a decoder (fastavro, and the codecs it calls) raises on bytes it cannot decode. OSError
+# is bz2's "Invalid data stream"; a caller lets ConnectionError and TimeoutError (service
+# faults, also OSErrors) through first.
+DECODE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    TypeError,
+    MemoryError,
+    NotImplementedError,
+    struct.error,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+)
+
+
+def decode_error_message(error: BaseException) -> str:
+    """A decoder's error as a reason: its class and text, without the object addresses some
+    decoders print (`<_io.BytesIO object at 0x7f...>`), which differ on every run."""
+    text = re.sub(r"<([\w.]+) object at 0x[0-9a-fA-F]+>", r"<\1>", str(error))
+    return f"{type(error).__name__}: {text}"
+
+
 # --- files that move under us ----------------------------------------------------------------
 
 
@@ -322,3 +372,51 @@ class ServiceUnavailable(TransientError):
         self.service = service
         self.problem = problem
         super().__init__(f"{service} unavailable: {problem}", file=file)
+
+
+# --- statements ------------------------------------------------------------------------------
+
+
+class StatementFailed(AvroIngestError):
+    """A SQL service ran a statement and it failed. `message` is the service's own; `causes`
+    are what the engine logged behind it, root cause last (for a MapReduce failure, the task's
+    exception: the message alone says only "return code 2"). Not a connection problem: those
+    are ServiceUnavailable."""
+
+    reason = "statement_failed"
+
+    def __init__(self, statement: str, message: str, causes: tuple[str, ...] = ()) -> None:
+        self.statement = statement
+        self.message = message
+        self.causes = causes
+        super().__init__(f"statement failed: {self.engine_message}\n  statement: {statement[:500]}")
+
+    @property
+    def engine_message(self) -> str:
+        """The engine's own words: its message and the root cause it logged."""
+        return f"{self.message} (cause: {self.causes[-1]})" if self.causes else self.message
+
+
+class EngineFault(TransientError):
+    """A statement failed for a reason of the cluster, not of the data (a space or name quota,
+    safe mode, a DataNode or block that cannot be reached): retry, never blame a file."""
+
+    def __init__(self, failure: StatementFailed) -> None:
+        self.reason = "engine_fault"
+        self.failure = failure
+        super().__init__(f"the cluster failed a statement: {failure.engine_message}")
+
+
+class VerificationFailed(AvroIngestError):
+    """Parquet and Avro disagree: the batch fails, its sources stay in staging."""
+
+    reason = "row_count_mismatch"
+
+    def __init__(self, batch_id: str, expected: int, got: int) -> None:
+        self.batch_id = batch_id
+        self.expected = expected
+        self.got = got
+        super().__init__(
+            f"batch {batch_id}: Parquet has {got} rows, the Avro files hold {expected} records; "
+            "nothing was published, its files stay in staging and nothing is archived"
+        )

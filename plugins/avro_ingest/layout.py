@@ -7,7 +7,8 @@
     <landing>/_committed/<id>/      verified; its Parquet partition is (being) registered
     <landing>/_archive/<day>/<id>/  published
     <landing>/_quarantine/<day>/<file> (+ <file>.reason.json)   set aside, with the reason
-    <landing>/_work/<id>.avsc       the schema the temporary table is declared with
+    <landing>/_work/<id>.avsc       the schema the temporary table is declared with (when the
+                                    landing path is a valid URI: see schema_file)
     <landing>/_leases/<owner>.<n>   touched by a run's task attempt while it works
     <landing>/_ledger/<hash>/...    folders, one entry per claimed file content (re-deliveries)
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 
 STAGING = "_staging"
@@ -72,8 +74,22 @@ def ledger_path(landing: str, checksum: str) -> str:
     return f"{landing}/{LEDGER}/{checksum}"
 
 
+# Characters Hive takes in `avro.schema.url`: it parses the value as a URI and then opens the
+# text as a path, so a percent-encoded name is looked up literally (FileNotFoundException) and
+# a raw space, quote or backslash is a URISyntaxException.
+_URI_SAFE = re.compile(r"[A-Za-z0-9/._~!$&()*+,;=:@-]*")
+# Where schema files go for a landing folder whose path Hive cannot take as a URI.
+SAFE_WORK_ROOT = "/tmp/avro-ingest/_work"
+
+
 def schema_file(landing: str, batch_id: str) -> str:
-    return f"{landing}/{WORK}/{batch_id}.avsc"
+    """Where a batch's schema file goes: `<landing>/_work/`, or, when the landing path holds a
+    character Hive's `avro.schema.url` cannot take, a folder named by the landing path's hash
+    under SAFE_WORK_ROOT."""
+    if _URI_SAFE.fullmatch(landing):
+        return f"{landing}/{WORK}/{batch_id}.avsc"
+    digest = hashlib.sha256(landing.encode()).hexdigest()[:16]
+    return f"{SAFE_WORK_ROOT}/{digest}/{batch_id}.avsc"
 
 
 def archive_folder(landing: str, day: str, batch_id: str) -> str:
@@ -84,11 +100,39 @@ def quarantine_folder(landing: str, day: str) -> str:
     return f"{landing}/{QUARANTINE}/{day}"
 
 
+# HDFS refuses a path component longer than this many bytes (the NameNode's default
+# dfs.namenode.fs-limits.max-component-length).
+MAX_NAME_BYTES = 255
+
+
+def fit_name(name: str, room: int = 0) -> str:
+    """`name`, or when it and `room` more bytes would pass HDFS' limit on a name, a name that
+    fits: a hash of the whole name, then as much of its end (the extension) as fits."""
+    if len(name.encode()) + room <= MAX_NAME_BYTES:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    budget = MAX_NAME_BYTES - room - len(digest) - 1
+    tail = ""
+    for char in reversed(name):
+        if len((char + tail).encode()) > budget:
+            break
+        tail = char + tail
+    return f"{digest}~{tail}"
+
+
 def staged_name(landing: str, path: str) -> str:
     """A file's name in its staging folder: its path below the landing folder, with `/` as
-    `__`, so files of the same name from different sub-folders cannot collide."""
+    `__`, so files of the same name from different sub-folders cannot collide; shortened (see
+    fit_name) when that is longer than HDFS takes, with room for the `_<name>.avsc` of its
+    sidecar."""
     relative = path[len(landing) + 1 :] if path.startswith(landing + "/") else path.lstrip("/")
-    return relative.replace("/", "__")
+    return fit_name(relative.replace("/", "__"), room=len("_.avsc"))
+
+
+def claimed_sidecar(staged: str) -> str:
+    """Where a claimed file's .avsc sits: beside it, hidden from Hive's reader by the `_`."""
+    folder, name = staged.rsplit("/", 1)
+    return f"{folder}/_{name.removesuffix('.avro')}.avsc"
 
 
 def new_claim_id(now: dt.datetime | None = None) -> str:

@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import partial
 from typing import Any
 
 import fastavro
@@ -47,13 +46,13 @@ from avro_ingest.claim import (
     register_deliveries,
     remove_if_empty,
     seal_batch,
+    split_batch,
 )
 from avro_ingest.config import IngestConfig
 from avro_ingest.convert import (
     ALREADY_READY,
     ConversionResult,
     PreparedTable,
-    SchemaConflict,
     convert_batch,
     partition_location,
     plan_for,
@@ -62,19 +61,32 @@ from avro_ingest.convert import (
     schema_json,
 )
 from avro_ingest.detect import detect
-from avro_ingest.exceptions import FileGone, TransientError
+from avro_ingest.engine_errors import is_cluster_fault
+from avro_ingest.exceptions import (
+    DECODE_ERRORS,
+    EngineFault,
+    EngineRejected,
+    FileGone,
+    SchemaConflict,
+    ServiceUnavailable,
+    StatementFailed,
+    TransientError,
+    VerificationFailed,
+    decode_error_message,
+)
 from avro_ingest.files import FileEntry
 from avro_ingest.inspect_files import Rejection, inspect_files
 from avro_ingest.layout import (
     claim_id_of,
+    claimed_sidecar,
     manifest_path,
     pending_table_name,
     schema_file,
     temp_table_name,
 )
 from avro_ingest.plan import render_drop_table
-from avro_ingest.ports import FileSystem, SqlRunner, StatementFailed
-from avro_ingest.verify import VerificationFailed, count_pending_rows, verify_counts
+from avro_ingest.ports import FileSystem, SqlRunner
+from avro_ingest.verify import count_pending_rows, verify_counts
 
 __all__ = ["archive", "load_table", "plan_run", "teardown"]
 
@@ -251,10 +263,10 @@ def _undecodable_files(fs: FileSystem, batch: BatchPlan) -> list[tuple[str, str]
             with fs.open_stream(staged.staged) as stream:
                 for _ in fastavro.reader(stream):  # type: ignore[arg-type]
                     pass
-        except (TransientError, FileGone):
-            raise  # a service fault, or a file moved under us: not a verdict on the file
-        except Exception as error:  # whatever fastavro raises on bytes it cannot decode
-            bad.append((staged.source, f"{type(error).__name__}: {error}"))
+        except (ConnectionError, TimeoutError) as error:
+            raise ServiceUnavailable("WebHDFS", f"reading {staged.staged}: {error}") from error
+        except DECODE_ERRORS as error:
+            bad.append((staged.source, decode_error_message(error)))
     return bad
 
 
@@ -281,6 +293,7 @@ def _quarantine_from_staging(
             step="convert",
             time=_utc_now().isoformat(),
             run_id=run_id,
+            sidecar=claimed_sidecar(staged.staged) if staged.sidecar else None,
         )
         moved.append(
             {
@@ -432,13 +445,12 @@ def _load_sealed(
                 outcomes.extend(_failed(batch, error) for batch in run)
                 continue
             # The first batch reports what preparing the table did; the others found it ready.
-            outcomes.extend(
-                pool.map(
-                    lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),
-                    run,
-                    [prepared] + [ALREADY_READY] * (len(run) - 1),
-                )
+            loaded = pool.map(
+                lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),
+                run,
+                [prepared] + [ALREADY_READY] * (len(run) - 1),
             )
+            outcomes.extend(outcome for batch_outcomes in loaded for outcome in batch_outcomes)
     return {
         "table": table,
         "results": [o.result.to_dict() for o in outcomes if o.result is not None],
@@ -491,7 +503,7 @@ def _load_batch(
     table: PreparedTable,
     config: IngestConfig,
     owner: Owner,
-) -> _BatchOutcome:
+) -> list[_BatchOutcome]:
     try:
         return _convert_verify_commit(fs, hive, batch, table, config, owner)
     finally:
@@ -521,56 +533,34 @@ def _convert_verify_commit(
     table: PreparedTable,
     config: IngestConfig,
     owner: Owner,
-) -> _BatchOutcome:
-    """Convert one sealed batch into its pending output (setting aside files Hive cannot
-    decode), verify its rows, commit it, and publish its partition."""
+) -> list[_BatchOutcome]:
+    """Convert one sealed batch into its pending output, verify its rows, commit it, and
+    publish its partition. When Hive fails reading the batch's files, for a reason of the
+    data, the files at fault are found and set aside and the rest loads (`_isolate`)."""
     outcome = _BatchOutcome()
     location = partition_location(config.target_root, batch)
     if not config.dry_run:
         fs.write_bytes(schema_file(batch.landing, batch.batch_id), schema_json(batch))
     try:
-        convert = partial(
-            convert_batch,
-            hive,
-            table=table,
-            location=location,
-            parquet_file_size_bytes=config.parquet_file_size_bytes,
-            dry_run=config.dry_run,
-        )
         try:
-            result = convert(batch)
-        except StatementFailed as failure:
-            # Hive decodes every value; our checks read only headers and block framing. Find
-            # the files Avro cannot decode, set them aside, and load the rest once more.
-            bad = _undecodable_files(fs, batch)
-            if not bad:
-                raise
-            log.warning(
-                "Hive failed on batch %s (%s); quarantining %d undecodable file(s)",
-                batch.batch_id,
-                failure,
-                len(bad),
-            )
-            outcome.quarantined = _quarantine_from_staging(
-                fs,
+            result = convert_batch(
+                hive,
                 batch,
-                dict(bad),
-                error_class="UndecodableFile",
-                reason="undecodable",
-                run_id=owner.run_id,
+                table,
+                location=location,
+                parquet_file_size_bytes=config.parquet_file_size_bytes,
+                dry_run=config.dry_run,
             )
-            batch = batch.without({source for source, _ in bad})
-            if not batch.files:
-                remove_if_empty(fs, batch.folder)
-                return outcome
-            fs.write_bytes(
-                manifest_path(batch.landing, batch.batch_id),
-                Manifest.for_owner(batch, owner, location).to_json(),
-            )
-            result = convert(batch)
+        except StatementFailed as failure:
+            if is_cluster_fault(failure.message, failure.causes):
+                raise EngineFault(failure) from failure
+            if not _reads_the_files(failure):
+                raise
+            fs.delete(location, recursive=True)  # whatever the failed INSERT left
+            return _isolate(fs, hive, batch, table, config, owner, failure)
         if config.dry_run:
             outcome.result = result
-            return outcome
+            return [outcome]
         started = time.monotonic()
         rows = verify_counts(batch.batch_id, batch.records, count_pending_rows(hive, batch))
         outcome.verify_seconds = time.monotonic() - started
@@ -581,26 +571,96 @@ def _convert_verify_commit(
             if not _holds(fs, batch):
                 # Its files were moved away under it: another attempt sealed the batch.
                 remove_if_empty(fs, batch.folder)  # Hive makes a table's missing location
-                taken = _taken_over(
-                    batch,
-                    f"another attempt sealed it while this one was "
-                    f"loading it; this attempt's load ended with: {error}",
-                )
-                taken.quarantined = outcome.quarantined
-                return taken
-        failed = _failed(batch, error)
-        failed.quarantined = outcome.quarantined
-        return failed
+                return [
+                    _taken_over(
+                        batch,
+                        f"another attempt sealed it while this one was "
+                        f"loading it; this attempt's load ended with: {error}",
+                    )
+                ]
+        return [_failed(batch, error)]
     if not _holds(fs, batch) or not commit_batch(fs, batch):
         remove_if_empty(fs, batch.folder)
         fs.delete(location, recursive=True)
-        taken = _taken_over(batch, "another attempt sealed it while this one was loading it")
-        taken.quarantined = outcome.quarantined
-        return taken
+        return [_taken_over(batch, "another attempt sealed it while this one was loading it")]
     result.statements.append(publish_partition(hive, batch, location))
     result.rows_verified = rows
     outcome.result = result
-    return outcome
+    return [outcome]
+
+
+def _reads_the_files(failure: StatementFailed) -> bool:
+    """Whether the failed statement is the one that reads the batch's files (its INSERT):
+    only then can a file be at fault. A failed CREATE or DROP is the batch's failure."""
+    return failure.statement.lstrip().upper().startswith("INSERT")
+
+
+def _isolate(
+    fs: FileSystem,
+    hive: SqlRunner,
+    batch: BatchPlan,
+    table: PreparedTable,
+    config: IngestConfig,
+    owner: Owner,
+    failure: StatementFailed,
+) -> list[_BatchOutcome]:
+    """Hive failed reading a batch's files for a reason of the data. Set aside what Avro
+    itself cannot decode; a file Hive fails on alone is set aside with Hive's own message;
+    a larger batch is split in two and each half loads on its own, until the file(s) at
+    fault are found. Each split is an ordinary sealed batch, so a crash leaves nothing lost."""
+    undecodable = dict(_undecodable_files(fs, batch))
+    rejected: dict[str, str] = {}
+    if not undecodable and len(batch.files) == 1:
+        rejected = {batch.files[0].source: f"Hive could not read it: {failure.engine_message}"}
+    if undecodable or rejected:
+        log.warning(
+            "Hive failed on batch %s (%s); setting aside %d file(s)",
+            batch.batch_id,
+            failure.engine_message,
+            len(undecodable) + len(rejected),
+        )
+        quarantined = _quarantine_from_staging(
+            fs,
+            batch,
+            undecodable,
+            error_class="UndecodableFile",
+            reason="undecodable",
+            run_id=owner.run_id,
+        ) + _quarantine_from_staging(
+            fs,
+            batch,
+            rejected,
+            error_class=EngineRejected.__name__,
+            reason=EngineRejected.reason,
+            run_id=owner.run_id,
+        )
+        rest = batch.without({*undecodable, *rejected})
+        set_aside = [_BatchOutcome(quarantined=quarantined)]
+        if not rest.files:
+            remove_if_empty(fs, batch.folder)
+            return set_aside
+        location = partition_location(config.target_root, rest)
+        fs.write_bytes(
+            manifest_path(rest.landing, rest.batch_id),
+            Manifest.for_owner(rest, owner, location).to_json(),
+        )
+        return set_aside + _convert_verify_commit(fs, hive, rest, table, config, owner)
+    halves = split_batch(
+        fs, batch, owner, location_of=lambda b: partition_location(config.target_root, b)
+    )
+    log.warning(
+        "Hive failed on batch %s of %d files (%s); loading it as %s to find the file(s) at fault",
+        batch.batch_id,
+        len(batch.files),
+        failure.engine_message,
+        " and ".join(h.batch_id for h in halves),
+    )
+    outcomes: list[_BatchOutcome] = []
+    for index, half in enumerate(halves):
+        outcomes.extend(
+            _load_batch(fs, hive, half, table if index == 0 else ALREADY_READY, config, owner)
+        )
+    return outcomes
 
 
 def _holds(fs: FileSystem, batch: BatchPlan) -> bool:

@@ -30,16 +30,6 @@ class FileSystem(Protocol):
     def open_stream(self, path: str) -> AbstractContextManager[BinaryStream]: ...
 
 
-class StatementFailed(Exception):
-    """A SQL service ran a statement and it failed (its message is the service's own). Not a
-    connection problem: those are ServiceUnavailable."""
-
-    def __init__(self, statement: str, message: str) -> None:
-        super().__init__(f"statement failed: {message}\n  statement: {statement[:500]}")
-        self.statement = statement
-        self.message = message
-
-
 class Timing(Protocol):
     statement: str
     seconds: float

@@ -34,7 +34,7 @@ from typing import Any
 import fastavro
 import pytest
 from avro_ingest.convert import conversion_settings, parse_describe
-from avro_ingest.exceptions import TerminalError
+from avro_ingest.exceptions import StatementFailed, TerminalError
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.plan import (
@@ -47,7 +47,6 @@ from avro_ingest.plan import (
     render_drop_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.ports import StatementFailed
 from avro_ingest.type_map import HIVE_SESSION_SETTINGS, TYPE_TABLE
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,6 @@ import re
 import pytest
 from avro_ingest.batch import BatchPlan, StagedFile
 from avro_ingest.convert import (
-    SchemaConflict,
     TableState,
     conversion_settings,
     load_statements,
@@ -17,8 +16,8 @@ from avro_ingest.convert import (
     table_state,
     table_statements,
 )
+from avro_ingest.exceptions import SchemaConflict, StatementFailed
 from avro_ingest.plan import TablePlan
-from avro_ingest.ports import StatementFailed
 
 SCHEMA = {
     "type": "record",

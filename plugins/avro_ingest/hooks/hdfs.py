@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import urllib.request
 from collections.abc import Iterator
 from functools import cached_property
@@ -51,13 +52,42 @@ def _transient(what: str) -> Iterator[None]:
     except HdfsError as error:
         if _not_found(error):
             raise FileGone(f"{what}: {error}") from error
+        if getattr(error, "exception", None) in _CLUSTER_STATES:
+            raise ServiceUnavailable("HDFS", f"{what}: {error}") from error
         raise
+
+
+# HDFS' answers that are about the cluster's state, not the path: retry later. (A quota stays
+# hit until someone raises it or frees space; until then each try fails the same way, and the
+# run shows failed with HDFS' message.)
+_CLUSTER_STATES = {
+    "SafeModeException",
+    "RetriableException",
+    "StandbyException",
+    "DSQuotaExceededException",
+    "NSQuotaExceededException",
+    "QuotaExceededException",
+}
 
 
 def _not_found(error: HdfsError) -> bool:
     return getattr(error, "exception", None) == "FileNotFoundException" or (
         "does not exist" in str(error) or "File not found" in str(error)
     )
+
+
+def _take_paths_literally(client: Any) -> None:
+    """The hdfs library's path resolution expands `#LATEST` (its own convention: the newest
+    entry of a folder), so a folder named `x#LATEST` would never be seen as itself, and another
+    path would be read in its place. The pipeline's paths are absolute and mean what they say."""
+    library_resolve = client.resolve
+
+    def resolve(hdfs_path: str) -> str:
+        if posixpath.isabs(hdfs_path):
+            return posixpath.normpath(hdfs_path)
+        return str(library_resolve(hdfs_path))
+
+    client.resolve = resolve
 
 
 # WebHDFS' GET_BLOCK_LOCATIONS, which the hdfs library does not wrap: the one answer that tells
@@ -75,6 +105,7 @@ class AvroIngestHdfsHook(WebHDFSHook):
     def client(self) -> Any:
         with _transient("connect"):
             client = self.get_conn()
+        _take_paths_literally(client)
         session = getattr(client, "_session", None)
         url = str(getattr(client, "url", ""))
         if isinstance(session, requests.Session) and not environment_configures_requests(url):
@@ -165,12 +196,18 @@ class AvroIngestHdfsHook(WebHDFSHook):
             yield body
 
     def rename(self, source: str, destination: str) -> bool:
-        """Atomic HDFS rename; False when it did not happen (source gone, destination taken)."""
+        """Atomic HDFS rename; False when it did not happen (source gone, destination taken).
+        Any other refusal (safe mode, a quota, a name too long) is raised, never read as
+        "another run took it"."""
         with _transient(f"RENAME {source}"):
             try:
                 self.client.rename(source, destination)
-            except HdfsError:
-                return False
+            except HdfsError as error:
+                if getattr(error, "exception", None) is None and "Unable to rename" in str(error):
+                    return False  # WebHDFS answered `false`: the source is gone or the name taken
+                if _not_found(error):
+                    return False
+                raise
         return True
 
     def makedirs(self, folder: str) -> None:

@@ -17,10 +17,11 @@ from typing import Any
 
 from airflow.providers.apache.hive.hooks.hive import HiveServer2Hook
 from pyhive.exc import DatabaseError, OperationalError
+from TCLIService.ttypes import TOperationState
 from thrift.transport.TTransport import TTransportException
 
-from avro_ingest.exceptions import ServiceUnavailable
-from avro_ingest.ports import StatementFailed
+from avro_ingest.engine_errors import engine_causes
+from avro_ingest.exceptions import ServiceUnavailable, StatementFailed
 
 __all__ = ["AvroIngestHiveHook", "StatementTiming"]
 
@@ -78,13 +79,48 @@ class AvroIngestHiveHook(HiveServer2Hook):
             return [tuple(row) for row in cursor.fetchall()]
 
     def _execute(self, cursor: Any, statement: str) -> None:
+        """Run one statement and wait for it. Asynchronously, so that a statement that fails
+        while it executes still has its operation, whose log holds the engine's cause."""
         self.log.info("Hive: %s", statement if len(statement) < 2000 else statement[:2000] + " ...")
         try:
-            cursor.execute(statement)
+            cursor.execute(statement, async_=True)
+            status = _wait(cursor)
+            if status.operationState == TOperationState.FINISHED_STATE:
+                return
+            logs = _operation_log(cursor)
         except (TTransportException, OSError) as error:
             raise ServiceUnavailable("HiveServer2", f"connection lost: {error}") from error
         except (OperationalError, DatabaseError) as error:
             raise StatementFailed(statement, _hive_message(error)) from error
+        state = TOperationState._VALUES_TO_NAMES.get(status.operationState, "?")
+        message = str(status.errorMessage or f"the statement ended in state {state}")
+        raise StatementFailed(statement, message, engine_causes(logs))
+
+
+_RUNNING = (
+    TOperationState.INITIALIZED_STATE,
+    TOperationState.PENDING_STATE,
+    TOperationState.RUNNING_STATE,
+)
+
+
+def _wait(cursor: Any) -> Any:
+    """Poll until the operation ends: often at first (DDL takes milliseconds), then each second."""
+    pause = 0.02
+    while True:
+        status = cursor.poll(get_progress_update=False)
+        if status.operationState not in _RUNNING:
+            return status
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def _operation_log(cursor: Any) -> list[str]:
+    """The failed operation's log, as HiveServer2 serves it; none when it keeps none."""
+    try:
+        return [str(line) for line in cursor.fetch_logs()]
+    except (OperationalError, DatabaseError):
+        return []
 
 
 def _hive_message(error: Exception) -> str:

@@ -1,0 +1,66 @@
+"""What a failed Hive statement says, read from the engine's own words.
+
+A MapReduce failure reaches the client only as "return code 2 from ...MapRedTask"; the
+exception behind it is in the operation log that HiveServer2 serves (a local task's stack
+trace, or on YARN the task's "Diagnostic Messages"). `engine_causes` finds it there, and
+`is_cluster_fault` tells a fault of the cluster (retry, never blame a file) from one of the
+data (split the batch and set the file at fault aside).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+__all__ = ["CLUSTER_FAULTS", "engine_causes", "is_cluster_fault"]
+
+# Exception names and phrases that mean the cluster, not the data, failed the statement. A
+# file set aside for one of these would be a good file blamed for a full disk.
+CLUSTER_FAULTS = (
+    "DSQuotaExceededException",
+    "NSQuotaExceededException",
+    "QuotaExceededException",
+    "SafeModeException",
+    "RetriableException",
+    "StandbyException",
+    "BlockMissingException",
+    "Could not obtain block",
+    "could only be written to 0 of the",
+    "ConnectException",
+    "Connection refused",
+    "NoRouteToHostException",
+    "SocketTimeoutException",
+    "No space left on device",
+    "OutOfMemoryError",
+    "GC overhead limit exceeded",
+)
+
+_CAUSED_BY = re.compile(r"^\s*Caused by:\s*(?P<cause>\S.*)$")
+_DIAGNOSTICS = re.compile(r"Diagnostic Messages for this Task:\s*(?P<rest>.*)$")
+# Lines that restate the failure rather than explain it.
+_RESTATED = ("HiveSQLException", "return code", "Execution Error")
+_LIMIT = 1000
+
+
+def engine_causes(log_lines: Sequence[str]) -> tuple[str, ...]:
+    """The causes the engine logged for a failed statement, outermost first and the root cause
+    last (none when the log holds none): each distinct `Caused by:` line, and YARN's task
+    diagnostics."""
+    causes: list[str] = []
+    lines = list(log_lines)
+    for index, line in enumerate(lines):
+        found = _CAUSED_BY.match(line)
+        text = found.group("cause") if found else None
+        diagnostics = _DIAGNOSTICS.search(line)
+        if diagnostics:
+            following = lines[index + 1] if index + 1 < len(lines) else ""
+            text = diagnostics.group("rest").strip() or following.strip()
+        if text and not any(word in text for word in _RESTATED) and text not in causes:
+            causes.append(text.strip())
+    return tuple(c if len(c) <= _LIMIT else c[:_LIMIT] + " ..." for c in causes)
+
+
+def is_cluster_fault(message: str, causes: Sequence[str]) -> bool:
+    """Whether a failed statement's message or any cause behind it names a fault of the
+    cluster."""
+    return any(fault in text for text in (message, *causes) for fault in CLUSTER_FAULTS)
