@@ -67,6 +67,7 @@ __all__ = [
     "Manifest",
     "Owner",
     "QuarantineRecord",
+    "Sealed",
     "archive_batch",
     "claim_batch",
     "commit_batch",
@@ -74,6 +75,7 @@ __all__ = [
     "may_take",
     "orphaned_batches",
     "quarantine",
+    "record_failure",
     "register_deliveries",
     "remove_if_empty",
     "seal_batch",
@@ -108,6 +110,9 @@ class Manifest:
     run_id: str
     attempt: str
     location: str | None = None
+    # How many loads of this batch failed so far, and the last one's error.
+    failures: int = 0
+    last_error: str = ""
 
     def to_json(self) -> bytes:
         return json.dumps(
@@ -117,6 +122,8 @@ class Manifest:
                 "run_id": self.run_id,
                 "attempt": self.attempt,
                 "location": self.location,
+                "failures": self.failures,
+                "last_error": self.last_error,
             },
             indent=1,
         ).encode()
@@ -130,6 +137,8 @@ class Manifest:
             run_id=data["run_id"],
             attempt=data.get("attempt", ""),
             location=data.get("location"),
+            failures=int(data.get("failures", 0)),
+            last_error=str(data.get("last_error", "")),
         )
 
     @classmethod
@@ -380,6 +389,19 @@ def may_take(fs: FileSystem, located: Located, owner: Owner, *, lease_seconds: f
 class Sealed:
     batch: BatchPlan  # as present in the sealed folder, under its load id
     returned: tuple[str, ...]  # files that changed after inspection, put back in landing
+    failures: int = 0  # earlier loads of it that failed
+    last_error: str = ""
+
+
+def record_failure(fs: FileSystem, batch: BatchPlan, error: str) -> int:
+    """Count one more failed load in the sealed batch's manifest; the new count (0 when this
+    attempt no longer holds the batch)."""
+    manifest = _read_manifest(fs, batch.folder)
+    if manifest is None:
+        return 0
+    failed = replace(manifest, failures=manifest.failures + 1, last_error=error[:2000])
+    fs.write_bytes(manifest_path(batch.landing, batch.batch_id), failed.to_json())
+    return failed.failures
 
 
 def seal_batch(
@@ -413,13 +435,18 @@ def seal_batch(
             # Not in the plan: cannot happen through this module; let a later run inspect it.
             returned.append(_put_back(fs, StagedFile(path, path, entry.size, 0), landing))
     batch = replace(planned, files=tuple(keep))
+    carried = Manifest.for_owner(batch, owner, location_of(batch))
     fs.write_bytes(
         manifest_path(landing, load_id),
-        Manifest.for_owner(batch, owner, location_of(batch)).to_json(),
+        replace(
+            carried,
+            failures=located.manifest.failures,
+            last_error=located.manifest.last_error,
+        ).to_json(),
     )
     for path in returned:
         log.warning("%s changed after it was inspected: put back in landing", path)
-    return Sealed(batch, tuple(returned))
+    return Sealed(batch, tuple(returned), located.manifest.failures, located.manifest.last_error)
 
 
 def split_batch(

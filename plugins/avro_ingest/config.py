@@ -47,6 +47,8 @@ class IngestConfig:
     # A run's claimed batches are taken over by another run only once that run has not
     # touched its lease for this long (a run that died, or a zombie attempt).
     lease_seconds: int = 600
+    # A batch that failed to load this many times is set aside with its last error.
+    max_batch_failures: int = 3
     # A file whose content (HDFS checksum) was claimed before is set aside as a duplicate
     # delivery; True loads re-deliveries again.
     load_duplicates: bool = False
@@ -58,7 +60,13 @@ class IngestConfig:
         for path in self.landing_paths:
             if not re.search(FOLDER_PATTERN, path):
                 raise ValueError(f"landing path {path!r}: {SETTING['landing_path'].description}")
-        for name in ("database", "quiet_period_seconds", "max_files_per_batch", "lease_seconds"):
+        for name in (
+            "database",
+            "quiet_period_seconds",
+            "max_files_per_batch",
+            "lease_seconds",
+            "max_batch_failures",
+        ):
             SETTING[name].check(getattr(self, name))
         SETTING["parallel_loads"].check(self.parallel_loads)
         if self.table_name_rule not in TABLE_NAME_RULES and not (
@@ -110,6 +118,7 @@ def config_from_params(params: Mapping[str, Any]) -> IngestConfig:
         parallel_loads=form["parallel_loads"],
         min_parallel_batch_bytes=int(form["min_parallel_batch_mib"] * 1024**2),
         lease_seconds=form["lease_seconds"],
+        max_batch_failures=form["max_batch_failures"],
         load_duplicates=form["load_duplicates"],
         dry_run=form["dry_run"],
     )

@@ -377,18 +377,26 @@ METASTORE_COMMENT_CHARS = 256
 
 
 def schema_json(batch: BatchPlan) -> bytes:
-    """The schema file the temporary table is declared with: the batch's schema, docs cut to
-    what the metastore holds."""
-    return json.dumps(_docs_cut(batch.schema)).encode()
+    """The schema Hive reads the batch with (the temporary table's schema file): the files'
+    schema, with docs cut to what the metastore holds and each one-branch union `[T]` as `T`
+    (Hive would make it a uniontype, which Parquet cannot hold; Avro resolves the files'
+    `[T]` to a reader's `T`)."""
+    return json.dumps(_for_hive(batch.schema)).encode()
 
 
-def _docs_cut(node: Any) -> Any:
+def _for_hive(node: Any) -> Any:
     if isinstance(node, list):
-        return [_docs_cut(item) for item in node]
+        return _for_hive(node[0]) if len(node) == 1 else [_for_hive(item) for item in node]
     if not isinstance(node, dict):
         return node
-    # A field's default is data, not schema: left as it is.
-    cut = {key: value if key == "default" else _docs_cut(value) for key, value in node.items()}
+    # A default is data, symbols and aliases are names: left as they are. The fields list is
+    # not a union: each field is rewritten, the list kept.
+    cut = {
+        key: value if key in ("default", "fields", "symbols", "aliases") else _for_hive(value)
+        for key, value in node.items()
+    }
+    if "fields" in node and isinstance(node["fields"], list):
+        cut["fields"] = [_for_hive(field) for field in node["fields"]]
     if isinstance(cut.get("doc"), str) and len(cut["doc"]) > METASTORE_COMMENT_CHARS:
         cut["doc"] = cut["doc"][: METASTORE_COMMENT_CHARS - 3] + "..."
     return cut

@@ -40,6 +40,7 @@ __all__ = [
     "InvalidLiteral",
     "InvalidSchema",
     "NotAvroFile",
+    "RepeatedFailure",
     "SchemaConflict",
     "SchemaMismatch",
     "ServiceUnavailable",
@@ -291,6 +292,13 @@ class EngineRejected(TerminalError):
     that does not match, a value it cannot read): its own message is the evidence."""
 
     reason = "engine_rejected"
+
+
+class RepeatedFailure(TerminalError):
+    """A claimed batch failed to load `max_batch_failures` times (not for a fault of the
+    cluster): its files are set aside with its last error, so it cannot block the pipeline."""
+
+    reason = "repeated_failure"
 
 
 class SchemaConflict(TerminalError):

@@ -36,6 +36,7 @@ from avro_ingest.claim import (
     Manifest,
     Owner,
     QuarantineRecord,
+    Sealed,
     archive_batch,
     claim_batch,
     commit_batch,
@@ -43,6 +44,7 @@ from avro_ingest.claim import (
     may_take,
     orphaned_batches,
     quarantine,
+    record_failure,
     register_deliveries,
     remove_if_empty,
     seal_batch,
@@ -67,6 +69,7 @@ from avro_ingest.exceptions import (
     EngineFault,
     EngineRejected,
     FileGone,
+    RepeatedFailure,
     SchemaConflict,
     ServiceUnavailable,
     StatementFailed,
@@ -389,6 +392,8 @@ def _take_batches(
             )
             if got is None:
                 outcomes.append(_taken_over(batch, "another attempt sealed it first"))
+            elif got.batch.files and got.failures >= config.max_batch_failures:
+                outcomes.append(_set_aside_repeated_failure(fs, got, owner))
             elif got.batch.files:
                 sealed.append(got.batch)
                 if got.returned:
@@ -397,6 +402,22 @@ def _take_batches(
                 remove_if_empty(fs, got.batch.folder)
                 outcomes.append(_BatchOutcome(returned=list(got.returned)))
     return sealed, outcomes
+
+
+def _set_aside_repeated_failure(fs: FileSystem, sealed: Sealed, owner: Owner) -> _BatchOutcome:
+    batch = sealed.batch
+    why = f"its batch failed to load {sealed.failures} times; the last error: {sealed.last_error}"
+    log.error("batch %s: %s; setting its %d file(s) aside", batch.batch_id, why, len(batch.files))
+    moved = _quarantine_from_staging(
+        fs,
+        batch,
+        {f.source: why for f in batch.files},
+        error_class=RepeatedFailure.__name__,
+        reason=RepeatedFailure.reason,
+        run_id=owner.run_id,
+    )
+    remove_if_empty(fs, batch.folder)
+    return _BatchOutcome(quarantined=moved, returned=list(sealed.returned))
 
 
 def _roll_forward(hive: SqlRunner, located: Located) -> _BatchOutcome:
@@ -442,7 +463,12 @@ def _load_sealed(
                 )
                 continue
             except StatementFailed as error:
-                outcomes.extend(_failed(batch, error) for batch in run)
+                if is_cluster_fault(error.message, error.causes):
+                    raise EngineFault(error) from error
+                for batch in run:
+                    if not config.dry_run:
+                        record_failure(fs, batch, str(error))
+                    outcomes.append(_failed(batch, error))
                 continue
             # The first batch reports what preparing the table did; the others found it ready.
             loaded = pool.map(
@@ -578,6 +604,13 @@ def _convert_verify_commit(
                         f"loading it; this attempt's load ended with: {error}",
                     )
                 ]
+            failures = record_failure(fs, batch, str(error))
+            log.error(
+                "batch %s failed (%d of %d tries before it is set aside)",
+                batch.batch_id,
+                failures,
+                config.max_batch_failures,
+            )
         return [_failed(batch, error)]
     if not _holds(fs, batch) or not commit_batch(fs, batch):
         remove_if_empty(fs, batch.folder)

@@ -258,6 +258,17 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=10,
     ),
     Setting(
+        "max_batch_failures",
+        "Failures before a batch is set aside",
+        "A claimed batch that failed to load this many times (its rows did not verify, or "
+        "Hive refused a statement of it) is set aside with its last error, so that it never "
+        "blocks the pipeline. Faults of the cluster (down, safe mode, a quota) do not count.",
+        SAFETY,
+        "integer",
+        3,
+        minimum=1,
+    ),
+    Setting(
         "load_duplicates",
         "Load re-delivered files",
         "Load a file whose exact content was delivered before. Off: it is set aside as a "

@@ -153,7 +153,8 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "STRING",
                 ANY_IMPALA,
                 "yes",
-                "same type",
+                "same type. Silent change: bytes that are not valid UTF-8 are read as U+FFFD "
+                "(Hive's AvroSerDe; the row count cannot see it)",
                 verified=_V,
             ),
             _row(
@@ -258,8 +259,19 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 verified=_V,
             ),
             _row(
+                "union_single",
+                "[T] (a union of one branch)",
+                "T",
+                "T'",
+                ANY_IMPALA,
+                "as T",
+                "Hive would make it a uniontype; the schema Hive reads with says T (Avro "
+                "resolves a one-branch union to its branch)",
+                verified=_V,
+            ),
+            _row(
                 "union_other",
-                "any other union ([A, B], [null, A, B], [T])",
+                "any other union ([A, B], [null, A, B])",
                 "UNIONTYPE<...>",
                 "-",
                 None,
@@ -274,7 +286,8 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 "DECIMAL(p,s)",
                 DECIMAL_IMPALA,
                 "yes",
-                "same type",
+                "same type. Silent change: the most negative 38-digit value, -10^38 + 1 read "
+                "from decimal(38,0), comes out NULL (Hive's AvroSerDe, a plain table too)",
                 verified=_V,
             ),
             _row(
@@ -766,6 +779,9 @@ class _Walker:
             for b, r in zip(branches, resolved, strict=True)
             if not (isinstance(r, dict) and r.get("type") == "null")
         ]
+        if len(branches) == 1 and len(others) == 1:
+            inner = self.map(others[0], path)
+            return replace(inner, rules=("union_single", *inner.rules))
         if len(branches) >= 2 and len(others) == 1:
             inner = self.map(others[0], path)
             convert = inner.convert

@@ -416,6 +416,9 @@ CASES: list[Case] = [
     ),
     Case("c_int", "int", "int", [0, -1, 1, -(2**31), 2**31 - 1, 123456789], "int", "int"),
     Case(
+        "c_int_single", "union_single", ["int"], [0, -1, 7, -(2**31), 2**31 - 1, 42], "int", "int"
+    ),
+    Case(
         "c_int_null",
         "union_nullable",
         ["int", "null"],

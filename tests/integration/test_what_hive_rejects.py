@@ -191,3 +191,25 @@ def test_a_space_quota_hit_is_retried_not_blamed_on_a_file_and_loses_nothing(
     run(test_area.landing, test_area, run_id="quota-run")
     ended = check_exactly_once(test_area.landing, test_area.database, Landed(landed))
     assert ended["archived"] == set(landed)
+
+
+def test_a_batch_that_keeps_failing_is_set_aside_with_its_last_error(test_area: Area) -> None:
+    hdfs = AvroIngestHdfsHook()
+    hdfs.write_bytes(f"{test_area.landing}/stuck.avro", encoded(10))
+    # A file where the table's folder must go: Hive refuses the CREATE TABLE, every time.
+    hdfs.write_bytes(f"{test_area.target_root}/{test_area.database}/reading", b"in the way")
+
+    first = run(test_area.landing, test_area, run_id="stuck", max_batch_failures=2)
+    second = run(test_area.landing, test_area, run_id="stuck", max_batch_failures=2)
+    assert len(first["failed"]) == len(second["failed"]) == 1
+    assert check_nothing_lost(test_area.landing, Landed({"stuck.avro": ("reading", 10)}))
+
+    third = run(test_area.landing, test_area, run_id="stuck", max_batch_failures=2)
+
+    assert third["failed"] == []
+    (set_aside,) = [q for load in third["loads"] for q in load["quarantined"]]
+    assert set_aside["reason"] == "repeated_failure"
+    assert "failed to load 2 times" in set_aside["message"]
+    assert first["failed"][0]["error"].split("\n")[0] in set_aside["message"]
+    assert reason_of(set_aside["quarantined_to"])["reason"] == "repeated_failure"
+    assert not [p for p in files_under(f"{test_area.landing}/_staging") if p.endswith(".avro")]

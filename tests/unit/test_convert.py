@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -171,3 +172,27 @@ def test_a_create_that_fails_for_another_reason_fails_with_hives_message() -> No
     hive.databases = []  # the database is not there after all
     with pytest.raises(StatementFailed, match="Unable to create database managed directory"):
         prepare_table(hive, batch(), target_root="/t")
+
+
+def test_the_schema_hive_reads_with_cuts_docs_and_unwraps_one_branch_unions():
+    from avro_ingest.convert import METASTORE_COMMENT_CHARS, schema_json
+
+    schema = {
+        "type": "record",
+        "name": "R",
+        "doc": "d" * 300,
+        "fields": [
+            {"name": "a", "type": ["string"], "doc": "x" * 1000, "default": "y" * 400},
+            {"name": "b", "type": {"type": "array", "items": ["long"]}},
+            {"name": "c", "type": ["null", "long"], "doc": "short"},
+            {"name": "e", "type": {"type": "enum", "name": "E", "symbols": ["ONE"]}},
+        ],
+    }
+    batch = BatchPlan("b1", "/l", "db", "t", "fp", schema, "2026-12-02", ())
+    read = json.loads(schema_json(batch))
+    a, b, c, e = read["fields"]
+    assert len(a["doc"]) == len(read["doc"]) == METASTORE_COMMENT_CHARS
+    assert a["type"] == "string" and a["default"] == "y" * 400
+    assert b["type"]["items"] == "long"
+    assert c == schema["fields"][2]
+    assert e["type"]["symbols"] == ["ONE"]

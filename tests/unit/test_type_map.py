@@ -70,6 +70,7 @@ ROWS: dict[str, tuple[object, tuple]] = {
     ),
     "top_level_not_record": ({"type": "array", "items": "int"}, (ERR, "top_level_not_record")),
     "union_nullable": (rec(["null", "int"]), (OK, "INT", "INT")),
+    "union_single": (rec(["int"]), (OK, "INT", "INT")),
     "union_other": (rec(["string", "int"]), (ERR, "union_not_supported")),
     "decimal_bytes": (
         rec({"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}),
@@ -170,13 +171,18 @@ def test_null_in_any_position_with_default(union):
     assert column.hive.parquet.sql == "STRING" and column.hive.rules[0] == "union_nullable"
 
 
-@pytest.mark.parametrize(
-    "union", [["null"], ["int"], ["null", "int", "string"], ["int", "long"]], ids=str
-)
+@pytest.mark.parametrize("union", [["null"], ["null", "int", "string"], ["int", "long"]], ids=str)
 def test_other_unions_are_terminal(union):
     with pytest.raises(UnsupportedAvroType) as info:
         map_record_schema(rec(union))
     assert info.value.reason == "union_not_supported" and info.value.field == "a"
+
+
+def test_a_union_of_one_branch_is_its_branch_and_hive_reads_it_so():
+    schema = rec({"type": "array", "items": ["string"]})
+    (column,) = map_record_schema(schema)
+    assert column.hive.parquet.sql == "ARRAY<STRING>"
+    assert "union_single" in column.hive.rules
 
 
 def test_nested_conversion_rebuilds_struct_with_named_struct():
