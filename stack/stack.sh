@@ -204,7 +204,10 @@ assert_alive() {
   fi
 }
 
+# The DataNode answers on its own HTTP port too: after a DataNode restart the NameNode still
+# counts the old one as live until its heartbeats lapse, while WebHDFS writes go to the new one.
 namenode_ready() {
+  curl -sf "http://localhost:$DATANODE_HTTP_PORT/jmx?qry=Hadoop:service=DataNode,name=DataNodeInfo" >/dev/null 2>&1 || return 1
   curl -sf "http://localhost:$NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState" 2>/dev/null \
     | grep -q '"NumLiveDataNodes" *: *[1-9]' || return 1
   curl -sf "http://localhost:$NAMENODE_HTTP_PORT/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo" 2>/dev/null \

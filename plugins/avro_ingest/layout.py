@@ -82,14 +82,17 @@ _URI_SAFE = re.compile(r"[A-Za-z0-9/._~!$&()*+,;=:@-]*")
 SAFE_WORK_ROOT = "/tmp/avro-ingest/_work"
 
 
-def schema_file(landing: str, batch_id: str) -> str:
-    """Where a batch's schema file goes: `<landing>/_work/`, or, when the landing path holds a
+def work_folder(landing: str) -> str:
+    """Where batches' schema files go: `<landing>/_work`, or, when the landing path holds a
     character Hive's `avro.schema.url` cannot take, a folder named by the landing path's hash
     under SAFE_WORK_ROOT."""
     if _URI_SAFE.fullmatch(landing):
-        return f"{landing}/{WORK}/{batch_id}.avsc"
-    digest = hashlib.sha256(landing.encode()).hexdigest()[:16]
-    return f"{SAFE_WORK_ROOT}/{digest}/{batch_id}.avsc"
+        return f"{landing}/{WORK}"
+    return f"{SAFE_WORK_ROOT}/{hashlib.sha256(landing.encode()).hexdigest()[:16]}"
+
+
+def schema_file(landing: str, batch_id: str) -> str:
+    return f"{work_folder(landing)}/{batch_id}.avsc"
 
 
 def archive_folder(landing: str, day: str, batch_id: str) -> str:
@@ -157,9 +160,20 @@ def owner_token(run_id: str) -> str:
     return hashlib.sha256(run_id.encode()).hexdigest()[:20]
 
 
+TEMPORARY_PREFIXES = ("tmp_avro_", "tmp_parquet_")
+
+
 def temp_table_name(batch_id: str) -> str:
-    return f"tmp_avro_{batch_id}"
+    return f"{TEMPORARY_PREFIXES[0]}{batch_id}"
 
 
 def pending_table_name(batch_id: str) -> str:
-    return f"tmp_parquet_{batch_id}"
+    return f"{TEMPORARY_PREFIXES[1]}{batch_id}"
+
+
+def claim_of_temporary(name: str) -> str | None:
+    """The claim id a temporary table was made for (None for any other table)."""
+    for prefix in TEMPORARY_PREFIXES:
+        if name.startswith(prefix):
+            return claim_id_of(name[len(prefix) :])
+    return None

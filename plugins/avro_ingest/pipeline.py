@@ -60,6 +60,7 @@ from avro_ingest.convert import (
     plan_for,
     prepare_table,
     publish_partition,
+    render_show_tables_like,
     schema_json,
 )
 from avro_ingest.detect import detect
@@ -81,11 +82,13 @@ from avro_ingest.files import FileEntry
 from avro_ingest.inspect_files import Rejection, inspect_files
 from avro_ingest.layout import (
     claim_id_of,
+    claim_of_temporary,
     claimed_sidecar,
     manifest_path,
     pending_table_name,
     schema_file,
     temp_table_name,
+    work_folder,
 )
 from avro_ingest.plan import render_drop_table
 from avro_ingest.ports import FileSystem, SqlRunner
@@ -725,24 +728,34 @@ def archive(fs: FileSystem, loads: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def teardown(
     fs: FileSystem, hive: SqlRunner, plan: dict[str, Any], loads: Sequence[dict[str, Any]] = ()
 ) -> dict[str, Any]:
-    """Drop the temporary tables and schema files of the batches this run loaded or tried to,
-    whatever happened. Never a batch's data: the pending tables do not own their files."""
-    dropped = []
-    statements = []
-    touched = {
-        (r["landing"], r["database"], r["batch_id"]) for load in loads for r in load["results"]
+    """Drop the temporary tables and schema files of the batches this run planned, loaded or
+    tried to, whatever happened: those of its own attempts, and those that an attempt killed
+    mid-load left under an earlier seal of the same claim. A batch another live run took over
+    is left to that run. Never a batch's data: the temporary tables do not own their files."""
+    if plan.get("dry_run"):
+        return {"dropped_tables": []}
+    batches = [b for t in plan.get("tables", []) for b in t["batches"]]
+    batches += [r for load in loads for r in load["results"]]
+    batches += [f for load in loads for f in load["failed"]]
+    taken_over = {
+        claim_id_of(f["batch_id"]) for load in loads for f in load["failed"] if f.get("taken_over")
     }
-    touched |= {
-        (f["landing"], f["database"], f["batch_id"])
-        for load in loads
-        for f in load["failed"]
-        if not f.get("taken_over")
+    claims = {
+        (b["landing"], b["database"], claim_id_of(b["batch_id"]))
+        for b in batches
+        if claim_id_of(b["batch_id"]) not in taken_over
     }
-    for landing, database, batch_id in sorted(touched):
-        for name in (temp_table_name(batch_id), pending_table_name(batch_id)):
-            statements.append(render_drop_table(database, name))
-            dropped.append(name)
-        fs.delete(schema_file(landing, batch_id))
-    if statements and not plan.get("dry_run"):
-        hive.run_statements(statements)
+    dropped: list[str] = []
+    for landing, database, claim in sorted(claims):
+        try:
+            listed = hive.query(render_show_tables_like(database, f"tmp%{claim}%"))
+        except StatementFailed:
+            continue  # no such database: the run failed before it made one, so no tables
+        names = sorted(str(row[0]) for row in listed if claim_of_temporary(str(row[0])) == claim)
+        if names:
+            hive.run_statements([render_drop_table(database, name) for name in names])
+            dropped.extend(names)
+        for entry in fs.list_files(work_folder(landing)):
+            if entry.name.startswith(claim):
+                fs.delete(entry.path)
     return {"dropped_tables": dropped}

@@ -82,3 +82,15 @@ def test_area() -> Iterator[Area]:
     yield Area(root, f"{root}/landing", f"it_{key}", f"{root}/warehouse")
     AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS it_{key} CASCADE"])
     hdfs.delete(root, recursive=True)
+
+
+@pytest.fixture
+def area(test_area: Area) -> dict[str, Any]:
+    """The settings of a run over the test's area, as a JSON-ready dict (IngestConfig fields)."""
+    return {
+        "landing_paths": [test_area.landing],
+        "database": test_area.database,
+        "target_root": test_area.target_root,
+        "quiet_period_seconds": 0,
+        "max_files_per_batch": 8,
+    }

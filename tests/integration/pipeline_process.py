@@ -13,8 +13,11 @@ the windows between steps). It prints one JSON line: the run's outcome.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -53,6 +56,58 @@ def run_pipeline(
     return outcome
 
 
+# Where a run can die, in the order a run passes them. "during_conversion" kills the process
+# while Hive runs the batch's INSERT (which HiveServer2 goes on running without it).
+CRASH_POINTS = (
+    "after_claim",
+    "during_conversion",
+    "before_verification",
+    "before_commit",
+    "before_publish",
+    "before_archive",
+)
+
+
+def _die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def arm(point: str) -> None:
+    """Make this process die at `point` (see CRASH_POINTS)."""
+    from avro_ingest import pipeline
+
+    def dying_after(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            function(*args, **kwargs)
+            _die()
+
+        return wrapper
+
+    def dying_before(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            _die()
+
+        return wrapper
+
+    def dying_during(function: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            threading.Timer(1.5, _die).start()
+            return function(*args, **kwargs)
+
+        return wrapper
+
+    patches = {
+        "after_claim": ("plan_run", dying_after),
+        "during_conversion": ("convert_batch", dying_during),
+        "before_verification": ("count_pending_rows", dying_before),
+        "before_commit": ("commit_batch", dying_before),
+        "before_publish": ("publish_partition", dying_before),
+        "before_archive": ("archive", dying_before),
+    }
+    name, wrap = patches[point]
+    setattr(pipeline, name, wrap(getattr(pipeline, name)))
+
+
 def main(arguments: dict[str, Any]) -> int:
     configure(tempfile.mkdtemp(prefix="avro-ingest-worker-"))
     from avro_ingest.config import IngestConfig
@@ -60,6 +115,8 @@ def main(arguments: dict[str, Any]) -> int:
     from avro_ingest.hooks.hive import AvroIngestHiveHook
 
     delay = float(arguments.get("rename_delay", 0))
+    if arguments.get("kill_at"):
+        arm(arguments["kill_at"])
 
     class SlowRenames(AvroIngestHdfsHook):
         def rename(self, source: str, destination: str) -> bool:

@@ -6,53 +6,20 @@ holds exactly the rows of its archived files (invariants.py)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import Area
 from .invariants import check_exactly_once, deliver, files_under, sealed_folders
+from .processes import finish, start
 
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def area(test_area: Area) -> dict[str, Any]:
-    return {
-        "landing_paths": [test_area.landing],
-        "database": test_area.database,
-        "target_root": test_area.target_root,
-        "quiet_period_seconds": 0,
-        "max_files_per_batch": 8,
-    }
-
-
-def start(arguments: dict[str, Any]) -> subprocess.Popen[str]:
-    env = os.environ | {"PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT}"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.pipeline_process", json.dumps(arguments)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, dict[str, Any]]:
-    out, err = process.communicate(timeout=timeout)
-    lines = [line for line in out.splitlines() if line.startswith("{")]
-    assert lines, f"the run printed no outcome (exit {process.returncode}):\n{err[-3000:]}"
-    return process.returncode, json.loads(lines[-1])
 
 
 def loaded_rows(outcome: dict[str, Any]) -> int:

@@ -1,0 +1,167 @@
+"""A run killed at any step, and services that die or stop under a run, lose nothing and load
+nothing twice: the run's retry (or the next run) finishes the work. Each run is a process of
+its own, killed with SIGKILL where the OOM killer or a lost worker would; the services are
+the local stack's, killed, stopped and put in safe mode for real."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
+from .pipeline_process import CRASH_POINTS
+from .processes import fail, finish, start
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK = ROOT / "stack" / "stack.sh"
+STATE = Path(os.environ.get("AVRO_INGEST_STACK_STATE", ROOT / "stack" / ".state"))
+
+
+def killed_then_retried(area: dict[str, Any], point: str) -> dict[str, Any]:
+    """Run 1 dies at `point`; its retry (the same run, a new attempt) runs to the end."""
+    dying = start({"config": area, "run_id": "crash", "attempt": "try-1", "kill_at": point})
+    dying.communicate(timeout=300)
+    assert dying.returncode == -signal.SIGKILL, f"the run was not killed at {point}"
+    code, outcome = finish(start({"config": area, "run_id": "crash", "attempt": "try-2"}))
+    assert code == 0, outcome["failed"]
+    return outcome
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_run_killed_at_any_step_is_finished_by_its_retry(
+    area: dict[str, Any], point: str
+) -> None:
+    landing = area["landing_paths"][0]
+    landed = deliver(landing, 10)
+
+    killed_then_retried(area, point)
+
+    ended = check_exactly_once(landing, area["database"], landed)
+    assert ended["archived"] == set(landed.files)
+    assert not files_under(f"{landing}/_work"), "a schema file of the killed attempt is left"
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+def pid_of(service: str) -> int:
+    return int((STATE / "run" / f"{service}.pid").read_text())
+
+
+def stop(service: str, sig: signal.Signals) -> None:
+    """Send `sig` to a stack daemon and wait until it is gone (so `stack up` starts it again)."""
+    pid = pid_of(service)
+    os.kill(pid, sig)
+    deadline = time.monotonic() + 60
+    while _alive(pid):
+        assert time.monotonic() < deadline, f"the {service} did not stop"
+        time.sleep(0.2)
+
+
+def stack(*arguments: str) -> None:
+    subprocess.run(["bash", str(STACK), *arguments], check=True, capture_output=True, timeout=300)
+
+
+@pytest.fixture
+def stack_restored() -> Iterator[None]:
+    """Whatever a test kills or stops, the stack is whole again afterwards."""
+    yield
+    subprocess.run(
+        ["bash", str(STACK), "dfsadmin", "-safemode", "leave"], capture_output=True, timeout=60
+    )
+    stack("up")
+
+
+def wait_until_loading(landing: str, timeout: float = 120) -> None:
+    """Until a batch is sealed (its folder named `<claim>_<seal>`): the run is loading."""
+    deadline = time.monotonic() + timeout
+    while not any("_" in p.split("/_staging/")[1].split("/")[0] for p in staged(landing)):
+        assert time.monotonic() < deadline, "the run never started loading"
+        time.sleep(0.2)
+
+
+def staged(landing: str) -> list[str]:
+    return [p for p in files_under(f"{landing}/_staging") if p.endswith(".avro")]
+
+
+def test_hiveserver2_killed_during_a_conversion_then_restarted(
+    area: dict[str, Any], stack_restored: None
+) -> None:
+    landing = area["landing_paths"][0]
+    landed = deliver(landing, 10)
+    run = start({"config": area, "run_id": "hs2-dies", "attempt": "try-1"})
+    wait_until_loading(landing)
+    time.sleep(1.0)  # the INSERT is running
+    stop("hiveserver2", signal.SIGKILL)
+    assert "HiveServer2 unavailable" in fail(run)
+    check_nothing_lost(landing, landed)
+
+    stack("up")
+    code, outcome = finish(start({"config": area, "run_id": "hs2-dies", "attempt": "try-2"}))
+    assert code == 0, outcome["failed"]
+    assert check_exactly_once(landing, area["database"], landed)["archived"] == set(landed.files)
+
+
+def test_the_datanode_stopped_during_a_load_then_started(
+    area: dict[str, Any], stack_restored: None
+) -> None:
+    landing = area["landing_paths"][0]
+    landed = deliver(landing, 10)
+    run = start({"config": area, "run_id": "dn-stops", "attempt": "try-1", "rename_delay": 0.1})
+    wait_until_loading(landing)
+    stop("datanode", signal.SIGTERM)
+    error = fail(run)
+    assert "unavailable" in error or "cluster failed" in error, error
+    places = check_nothing_lost(landing, landed)
+    assert not any(p.startswith("_quarantine/") for p in places.values())
+
+    stack("up")
+    code, outcome = finish(start({"config": area, "run_id": "dn-stops", "attempt": "try-2"}))
+    assert code == 0, outcome["failed"]
+    assert check_exactly_once(landing, area["database"], landed)["archived"] == set(landed.files)
+
+
+def test_the_namenode_in_safe_mode_during_a_claim_then_restarted(
+    area: dict[str, Any], stack_restored: None
+) -> None:
+    landing = area["landing_paths"][0]
+    landed = deliver(landing, 10)
+    run = start({"config": area, "run_id": "nn-safe", "attempt": "try-1", "rename_delay": 0.5})
+    deadline = time.monotonic() + 120
+    while not staged(landing):  # claiming has begun
+        assert time.monotonic() < deadline, "the run never claimed"
+        time.sleep(0.1)
+    stack("dfsadmin", "-safemode", "enter")
+    error = fail(run)
+    assert "HDFS unavailable" in error and "safe mode" in error, error
+    check_nothing_lost(landing, landed)
+
+    # The NameNode restarts (and leaves safe mode once its DataNode reports).
+    stop("namenode", signal.SIGTERM)
+    stack("up")
+    code, outcome = finish(start({"config": area, "run_id": "nn-safe", "attempt": "try-2"}))
+    assert code == 0, outcome["failed"]
+    assert check_exactly_once(landing, area["database"], landed)["archived"] == set(landed.files)
+
+
+def _alive(pid: int) -> bool:
+    """Whether the process runs (a zombie child of ours would read as alive: reap it)."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return False
+    except ChildProcessError:
+        pass  # not our child: the stack script started it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
