@@ -92,6 +92,7 @@ from avro_ingest.layout import (
 )
 from avro_ingest.plan import render_drop_table
 from avro_ingest.ports import FileSystem, SqlRunner
+from avro_ingest.read_schema import check_codec_library
 from avro_ingest.verify import count_pending_rows, verify_counts
 
 __all__ = ["archive", "load_table", "plan_run", "teardown"]
@@ -267,7 +268,10 @@ def _undecodable_files(fs: FileSystem, batch: BatchPlan) -> list[tuple[str, str]
     for staged in batch.files:
         try:
             with fs.open_stream(staged.staged) as stream:
-                for _ in fastavro.reader(stream):  # type: ignore[arg-type]
+                records = fastavro.reader(stream)  # type: ignore[arg-type]
+                # A codec whose library is not installed says nothing about the file.
+                check_codec_library(str(records.codec), file=staged.source)
+                for _ in records:
                     pass
         except (ConnectionError, TimeoutError) as error:
             raise ServiceUnavailable("WebHDFS", f"reading {staged.staged}: {error}") from error

@@ -43,7 +43,6 @@ __all__ = [
     "decimal_from_fixed",
     "duration_from_fixed",
     "map_record_schema",
-    "map_type",
     "rule_key",
     "timestamp_from_micros",
     "timestamp_from_millis",
@@ -917,12 +916,6 @@ def check_name_collisions(
                 "name_collision",
                 f"fields {other!r} and {name!r} are the same name in Hive (case-insensitive)",
             )
-
-
-def map_type(schema: object, path: str = "") -> HiveType:
-    """Map any (non-top-level) Avro schema; for tests and tools. Raises TerminalError."""
-    normal = normalize(schema)
-    return _Walker(normal).map(normal.root, path)
 
 
 def map_record_schema(schema: object, path: str | None = None) -> list[MappedColumn]:

@@ -18,8 +18,7 @@ from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.naming import to_table_name
 
-from tests.unit.helpers import CORPUS_DIR
-from tests.unit.test_corpus import EXPECTED
+from tests.corpus_facts import CORPUS_DIR, EXPECTED
 
 from .conftest import Area
 from .dag_runner import run_dag

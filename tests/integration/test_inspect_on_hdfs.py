@@ -33,9 +33,9 @@ class CountingHdfsHook(AvroIngestHdfsHook):
         self.opens[path] = self.opens.get(path, 0) + 1
         return super().read_range(path, offset, length)
 
-    def open_stream(self, path: str, chunk_size: int = 1024 * 1024) -> Any:
+    def open_stream(self, path: str) -> Any:
         self.opens[path] = self.opens.get(path, 0) + 1
-        return super().open_stream(path, chunk_size)
+        return super().open_stream(path)
 
 
 def avro(rows: int, noise: int) -> bytes:

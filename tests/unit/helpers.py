@@ -1,32 +1,15 @@
-"""Shared test helpers: the corpus location, byte-counting readers, an Avro writer and a tiny
-evaluator for the HiveQL expressions our conversions produce."""
+"""Shared test helpers: byte-counting readers, an Avro writer and a tiny evaluator for the
+HiveQL expressions our conversions produce."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
 from datetime import datetime, timedelta
 from decimal import Decimal, localcontext
-from pathlib import Path
 from typing import Any
 
 import fastavro
-
-# The corpus of Avro files written by other projects' writers: $AVRO_CORPUS_DIR, else the
-# shared corpus beside this checkout (which may hold more files), else the copy kept in the
-# repository (tests/corpus, same files and sources), so that a lone clone runs every test.
-_ROOT = Path(__file__).resolve().parents[2]
-_SHARED = _ROOT.parent / "shared" / "avro-corpus"
-_KEPT = _ROOT / "tests" / "corpus"
-CORPUS_DIR = Path(
-    os.environ.get("AVRO_CORPUS_DIR") or (_SHARED if _SHARED.is_dir() else _KEPT)
-).resolve()
-
-
-def corpus_files() -> list[str]:
-    """Every .avro file of the corpus, as a path relative to CORPUS_DIR."""
-    return sorted(str(p.relative_to(CORPUS_DIR)) for p in CORPUS_DIR.rglob("*.avro"))
 
 
 class CountingReader:

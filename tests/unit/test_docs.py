@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from avro_ingest.settings import settings_markdown
@@ -47,3 +48,19 @@ def test_readme_carries_the_generated_settings_table():
     begin = text.index("-->\n", text.index("<!-- BEGIN SETTINGS TABLE")) + 4
     end = text.index("<!-- END SETTINGS TABLE -->")
     assert text[begin:end] == settings_markdown(), "README.md's settings table is out of date"
+
+
+def test_every_test_the_readmes_tried_table_names_exists():
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    table = text[text.index("<!-- BEGIN TRIED TABLE") : text.index("<!-- END TRIED TABLE -->")]
+    named = re.findall(r"`(test_[a-z0-9_]+)(?:\[([a-z_]+)\])?`", table)
+    assert len(named) >= 15
+    sources = "\n".join(
+        p.read_text(encoding="utf-8") for p in (DOCS.parent / "tests").rglob("*.py")
+    )
+    for test, case in named:
+        assert f"def {test}(" in sources, f"README names {test}, which does not exist"
+        if case:
+            assert f'"{case}"' in sources, f"README names case {case} of {test}"
+    for module in re.findall(r"`(tests/[a-z_/]+\.py)`", table):
+        assert (DOCS.parent / module).is_file(), module

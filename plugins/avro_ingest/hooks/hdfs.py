@@ -190,7 +190,7 @@ class AvroIngestHdfsHook(WebHDFSHook):
         return data
 
     @contextlib.contextmanager
-    def open_stream(self, path: str, chunk_size: int = 1024 * 1024) -> Iterator[Any]:
+    def open_stream(self, path: str) -> Iterator[Any]:
         """A forward-only stream of the whole file (one OPEN request)."""
         with _transient(f"OPEN {path}"), self.client.read(path, chunk_size=0) as body:
             yield body
