@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from avro_ingest.exceptions import InvalidSetting
 from avro_ingest.settings import FOLDER_PATTERN, SETTING, TABLE_PATTERN, read_form
 
 __all__ = ["TABLE_NAME_RULES", "IngestConfig"]
@@ -56,10 +57,12 @@ class IngestConfig:
     def __post_init__(self) -> None:
         # The rules are the form's (avro_ingest.settings): one home for each.
         if not self.landing_paths:
-            raise ValueError("at least one landing path is needed")
+            raise InvalidSetting("at least one landing path is needed")
         for path in self.landing_paths:
             if not re.search(FOLDER_PATTERN, path):
-                raise ValueError(f"landing path {path!r}: {SETTING['landing_path'].description}")
+                raise InvalidSetting(
+                    f"landing path {path!r}: {SETTING['landing_path'].description}"
+                )
         for name in (
             "database",
             "quiet_period_seconds",
@@ -73,12 +76,12 @@ class IngestConfig:
             self.table_name_rule.startswith("fixed:")
             and re.search(TABLE_PATTERN, self.table_name_rule[len("fixed:") :])
         ):
-            raise ValueError(
+            raise InvalidSetting(
                 f"table_name_rule {self.table_name_rule!r} must be one of {TABLE_NAME_RULES} "
                 "or fixed:<table> with a valid lower-case table name"
             )
         if self.max_bytes_per_batch < 1 or self.header_read_threads < 1:
-            raise ValueError("max_bytes_per_batch and header_read_threads must be at least 1")
+            raise InvalidSetting("max_bytes_per_batch and header_read_threads must be at least 1")
 
     @property
     def impala_version_tuple(self) -> tuple[int, int]:
@@ -95,7 +98,7 @@ class IngestConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown settings: {unknown}")
+            raise InvalidSetting(f"unknown settings: {unknown}")
         values = dict(data)
         paths = values.get("landing_paths", ())
         values["landing_paths"] = (paths,) if isinstance(paths, str) else tuple(paths)

@@ -26,6 +26,7 @@ from typing import ClassVar
 __all__ = [
     "DECODE_ERRORS",
     "AvroIngestError",
+    "BatchesFailed",
     "CodecLibraryMissing",
     "ConfigurationError",
     "CorruptBlock",
@@ -39,6 +40,7 @@ __all__ = [
     "InvalidIdentifier",
     "InvalidLiteral",
     "InvalidSchema",
+    "InvalidSetting",
     "NotAvroFile",
     "RepeatedFailure",
     "SchemaConflict",
@@ -48,9 +50,11 @@ __all__ = [
     "TerminalError",
     "TransientError",
     "TruncatedFile",
+    "UndecodableFile",
     "UnsupportedAvroType",
     "UnsupportedCodec",
     "VerificationFailed",
+    "WaitFailed",
     "decode_error_message",
 ]
 
@@ -287,6 +291,13 @@ class DuplicateDelivery(TerminalError):
         )
 
 
+class UndecodableFile(TerminalError):
+    """Avro itself cannot decode the file's records (found after Hive failed on its batch);
+    the decoder's own message is the evidence."""
+
+    reason = "undecodable"
+
+
 class EngineRejected(TerminalError):
     """Hive failed on this file alone, for a reason that is not a service fault (a checksum
     that does not match, a value it cannot read): its own message is the evidence."""
@@ -351,6 +362,12 @@ class ConfigurationError(AvroIngestError):
     and retrying changes nothing until an operator fixes the installation."""
 
     reason = "configuration"
+
+
+class InvalidSetting(ConfigurationError, ValueError):
+    """A run's setting breaks its rule (the form's): the run fails at once with the rule."""
+
+    reason = "invalid_setting"
 
 
 class CodecLibraryMissing(ConfigurationError):
@@ -428,3 +445,16 @@ class VerificationFailed(AvroIngestError):
             f"batch {batch_id}: Parquet has {got} rows, the Avro files hold {expected} records; "
             "nothing was published, its files stay in staging and nothing is archived"
         )
+
+
+class BatchesFailed(AvroIngestError):
+    """Some batches of a run failed to load (their files stay in staging for the next run):
+    the run ends failed, after its summary is kept."""
+
+    reason = "batches_failed"
+
+
+class WaitFailed(AvroIngestError):
+    """Waiting for complete files ended with an error the trigger reported."""
+
+    reason = "wait_failed"

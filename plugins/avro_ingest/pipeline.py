@@ -75,6 +75,7 @@ from avro_ingest.exceptions import (
     ServiceUnavailable,
     StatementFailed,
     TransientError,
+    UndecodableFile,
     VerificationFailed,
     decode_error_message,
 )
@@ -663,8 +664,8 @@ def _isolate(
             fs,
             batch,
             undecodable,
-            error_class="UndecodableFile",
-            reason="undecodable",
+            error_class=UndecodableFile.__name__,
+            reason=UndecodableFile.reason,
             run_id=owner.run_id,
         ) + _quarantine_from_staging(
             fs,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from avro_ingest.exceptions import InvalidSetting
 from avro_ingest.quoting import IDENTIFIER_PATTERN
 
 __all__ = ["SETTINGS", "Setting", "param_schemas", "read_form"]
@@ -87,20 +88,20 @@ class Setting:
             "boolean": (bool,),
         }[self.kind]
         if not isinstance(value, expected) or (isinstance(value, bool) and self.kind != "boolean"):
-            raise ValueError(f"{self.name} ({self.title}): {value!r} is not a {self.kind}")
+            raise InvalidSetting(f"{self.name} ({self.title}): {value!r} is not a {self.kind}")
         return self._within_rules(value)
 
     def _within_rules(self, value: Any) -> Any:
         if self.above is not None and value <= self.above:
-            raise ValueError(f"{self.name} ({self.title}): {value!r} is not above {self.above}")
+            raise InvalidSetting(f"{self.name} ({self.title}): {value!r} is not above {self.above}")
         if self.minimum is not None and value < self.minimum:
-            raise ValueError(f"{self.name} ({self.title}): {value!r} is below {self.minimum}")
+            raise InvalidSetting(f"{self.name} ({self.title}): {value!r} is below {self.minimum}")
         if self.maximum is not None and value > self.maximum:
-            raise ValueError(f"{self.name} ({self.title}): {value!r} is above {self.maximum}")
+            raise InvalidSetting(f"{self.name} ({self.title}): {value!r} is above {self.maximum}")
         if self.pattern is not None and not re.search(self.pattern, value):
-            raise ValueError(f"{self.name} ({self.title}): {value!r}: {self.description}")
+            raise InvalidSetting(f"{self.name} ({self.title}): {value!r}: {self.description}")
         if self.choices and value not in self.choices:
-            raise ValueError(
+            raise InvalidSetting(
                 f"{self.name} ({self.title}): {value!r} is not one of {list(self.choices)}"
             )
         return value
@@ -300,10 +301,10 @@ def read_form(values: Mapping[str, Any]) -> dict[str, Any]:
     ignored silently), an empty optional field takes its default."""
     unknown = sorted(set(values) - set(SETTING))
     if unknown:
-        raise ValueError(f"unknown settings: {unknown}; known: {sorted(SETTING)}")
+        raise InvalidSetting(f"unknown settings: {unknown}; known: {sorted(SETTING)}")
     form = {s.name: s.check(values.get(s.name, s.default)) for s in SETTINGS}
     if form["table_name_rule"] == "fixed" and not form["fixed_table_name"]:
-        raise ValueError("table_name_rule 'fixed' needs fixed_table_name")
+        raise InvalidSetting("table_name_rule 'fixed' needs fixed_table_name")
     return form
 
 

@@ -13,6 +13,7 @@ from airflow.sdk import AssetAlias, BaseOperator
 
 from avro_ingest import pipeline
 from avro_ingest.convert import ConversionResult
+from avro_ingest.exceptions import BatchesFailed
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.operators.context import config_of
@@ -242,7 +243,7 @@ class RunSummaryOperator(BaseOperator):
             # partitions, so nothing is duplicated.
             context["ti"].xcom_push(key="return_value", value=summary)
             taken = sum(1 for f in summary["failed_batches"] if f.get("taken_over"))
-            raise RuntimeError(
+            raise BatchesFailed(
                 f"{len(summary['failed_batches'])} batch(es) failed"
                 + (f", {taken} of them taken over by another run or attempt" if taken else "")
                 + "; see the summary"

@@ -13,6 +13,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
 from avro_ingest.detect import Readiness, look_for_work
+from avro_ingest.exceptions import WaitFailed
 from avro_ingest.operators.context import config_of, form_of
 from avro_ingest.schedule import late_scheduled_run
 from avro_ingest.triggers.complete_files import CompleteAvroFilesTrigger
@@ -123,4 +124,4 @@ class CompleteAvroFilesSensor(BaseSensorOperator):
         if status == "timeout":
             wait_seconds = form_of(context)["wait_seconds"]
             self._skip(f"{message}, after waiting {wait_seconds} s")
-        raise RuntimeError(f"waiting for files failed: {message}")
+        raise WaitFailed(f"waiting for files failed: {message}")
