@@ -39,6 +39,7 @@ __all__ = [
     "TableState",
     "conversion_settings",
     "convert_batch",
+    "drop_if_never_filled",
     "load_statements",
     "partition_location",
     "prepare_table",
@@ -250,6 +251,20 @@ def plan_for(batch: BatchPlan) -> TablePlan:
         batch.files[0].source if batch.files else None,
         partition_columns=tuple(batch.partition),
     )
+
+
+def render_show_partitions(database: str, table: str) -> str:
+    return render("show_partitions.sql", table=qualified(database, table))
+
+
+def drop_if_never_filled(hive: SqlRunner, database: str, table: str) -> bool:
+    """Drop a target table that no batch was ever published into (a new table all of whose
+    files were set aside): readers should not find an empty table that nothing will fill.
+    External, so nothing but the metastore entry goes. True when it was dropped."""
+    if hive.query(render_show_partitions(database, table)):
+        return False
+    hive.run_statements([render_drop_table(database, table)])
+    return True
 
 
 def render_show_databases_like(database: str) -> str:

@@ -56,12 +56,14 @@ from avro_ingest.convert import (
     ConversionResult,
     PreparedTable,
     convert_batch,
+    drop_if_never_filled,
     partition_location,
     plan_for,
     prepare_table,
     publish_partition,
     render_show_tables_like,
     schema_json,
+    table_state,
 )
 from avro_ingest.detect import detect
 from avro_ingest.engine_errors import is_cluster_fault
@@ -383,7 +385,7 @@ def _take_batches(
         committed = [p for p in places if p.state == COMMITTED]
         staged = [p for p in places if p.state == STAGED]
         if committed:
-            outcomes.append(_roll_forward(hive, committed[0]))
+            outcomes.append(_roll_forward(hive, committed[0], config))
         elif not staged:
             outcomes.append(
                 _taken_over(batch, "it is no longer in staging: another run took it over")
@@ -428,12 +430,15 @@ def _set_aside_repeated_failure(fs: FileSystem, sealed: Sealed, owner: Owner) ->
     return _BatchOutcome(quarantined=moved, returned=list(sealed.returned))
 
 
-def _roll_forward(hive: SqlRunner, located: Located) -> _BatchOutcome:
+def _roll_forward(hive: SqlRunner, located: Located, config: IngestConfig) -> _BatchOutcome:
     """Finish a batch that was verified and committed but perhaps not published: registering
-    its partition is idempotent, so whoever gets here first makes it visible."""
+    its partition is idempotent, so whoever gets here first makes it visible. Its table is
+    made again if it is gone (dropped as never filled by a run that raced this one)."""
     manifest = located.manifest
     batch = replace(manifest.batch, batch_id=located.batch_id)
     location = manifest.location or ""
+    if table_state(hive, batch.database, batch.table) is None:
+        prepare_table(hive, batch, target_root=config.target_root)
     statement = publish_partition(hive, batch, location)
     log.info("batch %s was committed by run %s; published it", batch.batch_id, manifest.run_id)
     result = ConversionResult.of(
@@ -484,7 +489,18 @@ def _load_sealed(
                 run,
                 [prepared] + [ALREADY_READY] * (len(run) - 1),
             )
-            outcomes.extend(outcome for batch_outcomes in loaded for outcome in batch_outcomes)
+            done = [outcome for batch_outcomes in loaded for outcome in batch_outcomes]
+            outcomes.extend(done)
+            # Every file of a new table was set aside (or failed): no empty table is left for
+            # readers, unless another run published into it meanwhile.
+            nothing_loaded = not any(o.result for o in done)
+            if (
+                prepared.new_table
+                and not config.dry_run
+                and nothing_loaded
+                and drop_if_never_filled(hive, run[0].database, run[0].table)
+            ):
+                log.warning("dropped %s: nothing was loaded into it", table)
     return {
         "table": table,
         "results": [o.result.to_dict() for o in outcomes if o.result is not None],

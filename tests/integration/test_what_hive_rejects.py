@@ -213,3 +213,70 @@ def test_a_batch_that_keeps_failing_is_set_aside_with_its_last_error(test_area: 
     assert first["failed"][0]["error"].split("\n")[0] in set_aside["message"]
     assert reason_of(set_aside["quarantined_to"])["reason"] == "repeated_failure"
     assert not [p for p in files_under(f"{test_area.landing}/_staging") if p.endswith(".avro")]
+
+
+def test_ten_thousand_columns_load(test_area: Area) -> None:
+    names = [f"c{i:05d}" for i in range(10_000)]
+    schema = {
+        "type": "record",
+        "name": "Wide",
+        "fields": [{"name": n, "type": "int"} for n in names],
+    }
+    rows = [{n: i * row for i, n in enumerate(names)} for row in range(3)]
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, fastavro.parse_schema(schema), rows, codec="deflate")
+    AvroIngestHdfsHook().write_bytes(f"{test_area.landing}/wide.avro", buffer.getvalue())
+
+    outcome = run(test_area.landing, test_area)
+
+    assert outcome["failed"] == []
+    check_exactly_once(test_area.landing, test_area.database, Landed({"wide.avro": ("wide", 3)}))
+    (last,) = AvroIngestHiveHook().query(
+        f"SELECT SUM(`c09999`) FROM `{test_area.database}`.`wide`",
+        settings={"hive.compute.query.using.stats": "false"},
+    )
+    assert last[0] == 9999 * (0 + 1 + 2)
+
+
+def test_a_hundred_levels_of_nesting_load(test_area: Area) -> None:
+    depth = 100
+    node: dict[str, Any] = {
+        "type": "record",
+        "name": f"L{depth}",
+        "fields": [{"name": "v", "type": "long"}],
+    }
+    for level in range(depth - 1, 0, -1):
+        node = {"type": "record", "name": f"L{level}", "fields": [{"name": "inner", "type": node}]}
+    schema = {"type": "record", "name": "Deep", "fields": [{"name": "root", "type": node}]}
+
+    def value(n: int) -> dict[str, Any]:
+        record: dict[str, Any] = {"v": n}
+        for _ in range(depth - 1):
+            record = {"inner": record}
+        return {"root": record}
+
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, fastavro.parse_schema(schema), [value(n) for n in range(4)])
+    AvroIngestHdfsHook().write_bytes(f"{test_area.landing}/deep.avro", buffer.getvalue())
+
+    outcome = run(test_area.landing, test_area)
+
+    assert outcome["failed"] == [], outcome["failed"]
+    check_exactly_once(test_area.landing, test_area.database, Landed({"deep.avro": ("deep", 4)}))
+    path = "root" + ".inner" * (depth - 1) + ".v"
+    (total,) = AvroIngestHiveHook().query(
+        f"SELECT SUM({path}) FROM `{test_area.database}`.`deep`",
+        settings={"hive.compute.query.using.stats": "false"},
+    )
+    assert total[0] == 0 + 1 + 2 + 3
+
+
+def test_a_new_table_whose_only_file_is_set_aside_is_not_left_empty(test_area: Area) -> None:
+    AvroIngestHdfsHook().write_bytes(
+        f"{test_area.landing}/alone.avro", with_bad_checksum(encoded(50))
+    )
+    outcome = run(test_area.landing, test_area)
+    (set_aside,) = [q for load in outcome["loads"] for q in load["quarantined"]]
+    assert set_aside["reason"] == "engine_rejected"
+    tables = AvroIngestHiveHook().query(f"SHOW TABLES IN `{test_area.database}`")
+    assert tables == [], "an empty target table was left for readers"

@@ -10,6 +10,7 @@ EXPECTED_TEMPLATES = {
     "alter_table_add_columns.sql": {"table", "columns"},
     "create_database.sql": {"database"},
     "describe_table.sql": {"table"},
+    "show_partitions.sql": {"table"},
     "show_tables_like.sql": {"database", "pattern"},
     "show_databases_like.sql": {"pattern"},
     "create_avro_temp_table.sql": {"table", "location", "schema_url"},

@@ -1,0 +1,2 @@
+-- The partitions of a target table: none means no batch was ever published into it.
+SHOW PARTITIONS {{ table }}
