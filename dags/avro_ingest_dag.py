@@ -64,6 +64,10 @@ with DAG(
         "retry_delay": dt.timedelta(
             seconds=int(os.environ.get("AVRO_INGEST_RETRY_DELAY_SECONDS", "60"))
         ),
+        # A service that restarts (HiveServer2, a NameNode leaving safe mode) gets more time
+        # before each retry: the delay doubles (60 s, then 120 s by default).
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": dt.timedelta(minutes=15),
     },
     tags=["avro", "hive", "impala"],
     # The trigger form: titles, help, sections, choices and limits live in

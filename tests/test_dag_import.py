@@ -115,3 +115,13 @@ def test_it_runs_on_a_schedule_or_an_asset_event(airflow_db: None) -> None:
     )  # overlapping runs are safe (tests/integration/test_exactly_once.py)
     load = dag.get_task("load_table")
     assert [o.name for o in load.outlets] == ["avro-ingest-tables"]
+
+
+def test_steps_that_talk_to_services_retry_with_growing_delays(airflow_db: None) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS)).get_dag("avro_ingest")
+    for task_id in ("plan_and_claim", "load_table", "archive_sources", "publish_to_impala"):
+        task = dag.get_task(task_id)
+        assert task.retries >= 2, task_id
+        assert task.retry_exponential_backoff > 1, task_id

@@ -113,3 +113,28 @@ def test_invalid_literal_shows_repr_and_caps_long_values():
 def test_identifier_and_literal_errors_are_value_errors():
     assert isinstance(ex.InvalidIdentifier("x", "r"), ValueError)
     assert isinstance(ex.InvalidLiteral("x", "r"), ValueError)
+
+
+def test_a_decoders_message_names_no_memory_address():
+    error = ValueError("cannot read <_io.BytesIO object at 0x7f3a9c2b1d60>: bad block")
+    assert ex.decode_error_message(error) == "ValueError: cannot read <_io.BytesIO>: bad block"
+
+
+def test_the_engines_cause_is_found_in_its_log_and_cluster_faults_are_told_apart():
+    from avro_ingest.engine_errors import engine_causes, is_cluster_fault
+
+    log = [
+        "INFO  : Launching Job 1 out of 1",
+        "java.lang.Exception: java.io.IOException: wrapped",
+        "\\tat org.apache.hadoop.mapred.LocalJobRunner$Job.run(LocalJobRunner.java:552)",
+        "Caused by: java.io.IOException: org.apache.avro.AvroRuntimeException: x",
+        "Caused by: java.io.IOException: Checksum failure",
+        "ERROR : FAILED: Execution Error, return code 2 from ...MapRedTask",
+    ]
+    causes = engine_causes(log)
+    assert causes[-1] == "java.io.IOException: Checksum failure"
+    assert not is_cluster_fault("return code 2", causes)
+    quota = ["Caused by: org.apache.hadoop.hdfs.protocol.DSQuotaExceededException: The DiskSpace"]
+    assert is_cluster_fault("return code 2", engine_causes(quota))
+    yarn = ["Diagnostic Messages for this Task:", "Error: java.io.IOException: Not a data file."]
+    assert engine_causes(yarn) == ("Error: java.io.IOException: Not a data file.",)
