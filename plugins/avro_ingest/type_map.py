@@ -18,6 +18,7 @@ same table for the README (a unit test keeps them in step).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -432,6 +433,26 @@ TYPE_TABLE: Final[Mapping[str, TypeRule]] = MappingProxyType(
                 verified=_V,
             ),
             _row(
+                "char_invalid",
+                "char or varchar without a maxLength Hive takes (CHAR 1..255, VARCHAR 1..65535)",
+                "-",
+                "-",
+                None,
+                "-",
+                "AvroSerDe cannot declare the column",
+                terminal="char_length",
+            ),
+            _row(
+                "unknown_type",
+                "a type name Avro does not define",
+                "-",
+                "-",
+                None,
+                "-",
+                "not an Avro schema Hive or any reader can decode",
+                terminal="invalid_schema",
+            ),
+            _row(
                 "unknown_logical",
                 "any other logicalType",
                 "as the underlying type",
@@ -621,28 +642,57 @@ def _t(sql: str) -> SqlFragment:
     return compose(sql)  # our own constants, never input
 
 
-_SIMPLE: Final[dict[str, tuple[str, str, ImpalaVersion]]] = {
-    # rule key -> (serde DDL, parquet DDL, impala_min); all without conversion
-    "boolean": ("BOOLEAN", "BOOLEAN", ANY_IMPALA),
-    "int": ("INT", "INT", ANY_IMPALA),
-    "long": ("BIGINT", "BIGINT", ANY_IMPALA),
-    "float": ("FLOAT", "FLOAT", ANY_IMPALA),
-    "double": ("DOUBLE", "DOUBLE", ANY_IMPALA),
-    "bytes": ("BINARY", "BINARY", BINARY_IMPALA),
-    "string": ("STRING", "STRING", ANY_IMPALA),
-    "enum": ("STRING", "STRING", ANY_IMPALA),
-    "fixed": ("BINARY", "BINARY", BINARY_IMPALA),
-    "date": ("DATE", "DATE", DATE_IMPALA),
-    "time_millis": ("INT", "INT", ANY_IMPALA),
-    "time_micros": ("BIGINT", "BIGINT", ANY_IMPALA),
-    "timestamp_millis": ("TIMESTAMP", "TIMESTAMP", TIMESTAMP_IMPALA),
-    "uuid": ("STRING", "STRING", ANY_IMPALA),
-}
-_TIMESTAMP_CONVERSIONS: Final[dict[str, Convert]] = {
-    "timestamp_micros": timestamp_from_micros,
-    "local_timestamp_millis": timestamp_from_millis,
-    "local_timestamp_micros": timestamp_from_micros,
-}
+# The conversions plain rows name (TypeRule.conversion). The parametric rows (decimal on
+# fixed, duration) call theirs with the type's parameters, in the walker.
+_CONVERSIONS: Final[Mapping[str, Convert]] = MappingProxyType(
+    {
+        "void_to_string": void_to_string,
+        "timestamp_from_micros": timestamp_from_micros,
+        "timestamp_from_millis": timestamp_from_millis,
+    }
+)
+_PLAIN = re.compile(r"[A-Z]+")
+
+
+def _plain_rows() -> dict[str, TypeRule]:
+    """Rows whose types are single words (no parameters, no nesting): the walker maps them
+    from the table alone."""
+    return {
+        key: row
+        for key, row in TYPE_TABLE.items()
+        if row.terminal is None
+        and _PLAIN.fullmatch(row.serde_type)
+        and _PLAIN.fullmatch(row.parquet_type)
+    }
+
+
+_PLAIN_ROWS: Final[Mapping[str, TypeRule]] = MappingProxyType(_plain_rows())
+# Which Impala reads a type written as it is (a conversion's input, when it cannot convert):
+# the plain row that stores that type unchanged. VOID has none: it cannot be written.
+_RAW_IMPALA: Final[Mapping[str, ImpalaVersion]] = MappingProxyType(
+    {
+        row.parquet_type: row.impala_min
+        for row in _PLAIN_ROWS.values()
+        if row.conversion is None and row.serde_type == row.parquet_type and row.impala_min
+    }
+)
+
+
+def _from_table(key: str) -> HiveType:
+    row = _PLAIN_ROWS[key]
+    assert row.impala_min is not None
+    raw = _RAW_IMPALA.get(row.serde_type)
+    return HiveType(
+        _t(row.serde_type),
+        _t(row.parquet_type),
+        _CONVERSIONS[row.conversion] if row.conversion else None,
+        row.impala_min,
+        raw or ANY_IMPALA,
+        (key,),
+        raw_writable=raw is not None,
+    )
+
+
 _LOGICAL_BASE: Final[dict[tuple[str, str], str]] = {
     # (logicalType, underlying type) -> rule key; any other pair is ignored (Avro spec)
     ("date", "int"): "date",
@@ -679,7 +729,9 @@ class _Walker:
         self.stack: list[str] = []
 
     def terminal(self, path: str, node: Any, rule: str, why: str) -> UnsupportedAvroType:
-        reason = TYPE_TABLE[rule].terminal or "unsupported_type"
+        """The error for a terminal row of the table: its reason is the row's."""
+        reason = TYPE_TABLE[rule].terminal
+        assert reason is not None, f"type-table row {rule} is not terminal"
         return UnsupportedAvroType(path, describe(node, self.schema.names), reason, why)
 
     def map(self, node: Any, path: str) -> HiveType:
@@ -687,28 +739,8 @@ class _Walker:
         if isinstance(resolved, list):
             return self.union(resolved, path)
         key = rule_key(resolved)
-        if key in _SIMPLE:
-            serde, parquet, impala = _SIMPLE[key]
-            return HiveType(_t(serde), _t(parquet), None, impala, impala, (key,))
-        if key == "null":
-            return HiveType(
-                _t("VOID"),
-                _t("STRING"),
-                void_to_string,
-                ANY_IMPALA,
-                ANY_IMPALA,
-                (key,),
-                raw_writable=False,
-            )
-        if key in _TIMESTAMP_CONVERSIONS:
-            return HiveType(
-                _t("BIGINT"),
-                _t("TIMESTAMP"),
-                _TIMESTAMP_CONVERSIONS[key],
-                TIMESTAMP_IMPALA,
-                ANY_IMPALA,
-                (key,),
-            )
+        if key in _PLAIN_ROWS:
+            return _from_table(key)
         if key == "decimal_bytes":
             p, s = self.decimal(resolved, path, None)
             dec = compose("DECIMAL({p},{s})", p=number_literal(p), s=number_literal(s))
@@ -735,7 +767,7 @@ class _Walker:
             return self.collection(resolved["values"], f"{path}{{}}", "MAP<STRING,{t}>", "map")
         if key == "record":
             return self.record(resolved, path)
-        raise self.terminal(path, resolved, "union_other", f"unexpected Avro type {key!r}")
+        raise self.terminal(path, resolved, "unknown_type", f"unknown Avro type {key!r}")
 
     def decimal(self, node: dict[str, Any], path: str, size: int | None) -> tuple[int, int]:
         precision = node.get("precision")
@@ -761,10 +793,10 @@ class _Walker:
         length = node.get("maxLength")
         limit, word = (255, "CHAR") if key == "hive_char" else (65535, "VARCHAR")
         if not _is_int(length) or not 1 <= length <= limit:
-            raise UnsupportedAvroType(
+            raise self.terminal(
                 path,
-                describe(node),
-                "unsupported_type",
+                node,
+                "char_invalid",
                 f"Hive {word} needs maxLength in 1..{limit}, got {length!r}",
             )
         assert isinstance(length, int)

@@ -897,6 +897,16 @@ TERMINAL_SCHEMAS: dict[str, Any] = {
         "name": "T",
         "fields": [{"name": "a", "type": ["null", "int", "string"]}],
     },
+    "char_invalid": {
+        "type": "record",
+        "name": "T",
+        "fields": [{"name": "a", "type": {"type": "string", "logicalType": "char"}}],
+    },
+    "unknown_type": {
+        "type": "record",
+        "name": "T",
+        "fields": [{"name": "a", "type": {"type": "frobnicate"}}],
+    },
     "decimal_invalid": {
         "type": "record",
         "name": "T",

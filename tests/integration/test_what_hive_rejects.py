@@ -280,3 +280,19 @@ def test_a_new_table_whose_only_file_is_set_aside_is_not_left_empty(test_area: A
     assert set_aside["reason"] == "engine_rejected"
     tables = AvroIngestHiveHook().query(f"SHOW TABLES IN `{test_area.database}`")
     assert tables == [], "an empty target table was left for readers"
+
+
+def test_files_in_sub_folders_with_hostile_names_load(test_area: Area) -> None:
+    hdfs = AvroIngestHdfsHook()
+    landed = {}
+    for index, folder in enumerate(["back\\slash", "sp ace", "quo'te", "#LATEST", "50%off"]):
+        hdfs.makedirs(f"{test_area.landing}/{folder}")
+        name = f"part {index}'s.avro"
+        hdfs.write_bytes(f"{test_area.landing}/{folder}/{name}", encoded(10 + index))
+        landed[name] = ("reading", 10 + index)
+
+    outcome = run(test_area.landing, test_area, recursive=True)
+
+    assert outcome["failed"] == []
+    ended = check_exactly_once(test_area.landing, test_area.database, Landed(landed))
+    assert ended["archived"] == set(landed)

@@ -125,6 +125,11 @@ ROWS: dict[str, tuple[object, tuple]] = {
         rec({"type": "string", "logicalType": "varchar", "maxLength": 300}),
         (OK, "VARCHAR(300)", "VARCHAR(300)"),
     ),
+    "char_invalid": (
+        rec({"type": "string", "logicalType": "varchar", "maxLength": 70000}),
+        (ERR, "char_length"),
+    ),
+    "unknown_type": (rec({"type": "frobnicate"}), (ERR, "invalid_schema")),
     "unknown_logical": (
         rec({"type": "long", "logicalType": "timestamp-nanos"}),
         (OK, "BIGINT", "BIGINT"),
@@ -143,7 +148,7 @@ def test_type_table_row(key):
     if expected[0] == ERR:
         assert rule.terminal == expected[1]
         assert rule.impala_min is None
-        with pytest.raises(UnsupportedAvroType) as info:
+        with pytest.raises(TerminalError) as info:
             map_record_schema(schema, "/in/f.avro")
         assert info.value.reason == rule.terminal
         assert info.value.file == "/in/f.avro"
