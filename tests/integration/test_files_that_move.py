@@ -14,7 +14,6 @@ from avro_ingest.config import IngestConfig
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 
-from .conftest import Area
 from .invariants import Landed, avro_bytes, check_exactly_once, files_under
 from .pipeline_process import run_pipeline
 
@@ -29,16 +28,6 @@ TICK = {
 
 def ticks(name: str, count: int) -> bytes:
     return avro_bytes(TICK, [{"n": i, "file": name} for i in range(count)])
-
-
-@pytest.fixture
-def area(test_area: Area) -> dict[str, Any]:
-    return {
-        "landing_paths": [test_area.landing],
-        "database": test_area.database,
-        "target_root": test_area.target_root,
-        "quiet_period_seconds": 0,
-    }
 
 
 def run(area: dict[str, Any], hdfs: Any = None, **settings: Any) -> dict[str, Any]:
