@@ -145,6 +145,12 @@ class Manifest:
     def for_owner(cls, batch: BatchPlan, owner: Owner, location: str | None = None) -> Manifest:
         return cls(batch, owner.token, owner.run_id, owner.attempt, location)
 
+    def write(self, fs: FileSystem, *, new: bool = False) -> None:
+        """Write it into its batch's folder; `new`: refuse to replace one (a fresh id's folder
+        has none, so a repeated id fails rather than overwrites)."""
+        path = manifest_path(self.batch.landing, self.batch.batch_id)
+        fs.write_bytes(path, self.to_json(), overwrite=not new)
+
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
@@ -235,11 +241,7 @@ def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int 
     `threads` of them run at once."""
     # Claim ids are fresh: no one else writes this folder, so a plain create will do (and it
     # fails, rather than overwrites, should an id ever repeat).
-    fs.write_bytes(
-        manifest_path(batch.landing, batch.batch_id),
-        Manifest.for_owner(batch, owner).to_json(),
-        overwrite=False,
-    )
+    Manifest.for_owner(batch, owner).write(fs, new=True)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
     lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
@@ -400,7 +402,7 @@ def record_failure(fs: FileSystem, batch: BatchPlan, error: str) -> int:
     if manifest is None:
         return 0
     failed = replace(manifest, failures=manifest.failures + 1, last_error=error[:2000])
-    fs.write_bytes(manifest_path(batch.landing, batch.batch_id), failed.to_json())
+    failed.write(fs)
     return failed.failures
 
 
@@ -435,15 +437,11 @@ def seal_batch(
             # Not in the plan: cannot happen through this module; let a later run inspect it.
             returned.append(_put_back(fs, StagedFile(path, path, entry.size, 0), landing))
     batch = replace(planned, files=tuple(keep))
-    carried = Manifest.for_owner(batch, owner, location_of(batch))
-    fs.write_bytes(
-        manifest_path(landing, load_id),
-        replace(
-            carried,
-            failures=located.manifest.failures,
-            last_error=located.manifest.last_error,
-        ).to_json(),
-    )
+    replace(
+        Manifest.for_owner(batch, owner, location_of(batch)),
+        failures=located.manifest.failures,
+        last_error=located.manifest.last_error,
+    ).write(fs)
     for path in returned:
         log.warning("%s changed after it was inspected: put back in landing", path)
     return Sealed(batch, tuple(returned), located.manifest.failures, located.manifest.last_error)
@@ -466,11 +464,7 @@ def split_batch(
     children: list[BatchPlan] = []
     for files in halves:
         child = replace(batch, files=files).rebased(new_load_id(new_claim_id()))
-        fs.write_bytes(
-            manifest_path(child.landing, child.batch_id),
-            Manifest.for_owner(child, owner, location_of(child)).to_json(),
-            overwrite=False,
-        )
+        Manifest.for_owner(child, owner, location_of(child)).write(fs, new=True)
         for before, after in zip(files, child.files, strict=True):
             if fs.rename(before.staged, after.staged) and before.sidecar:
                 fs.rename(claimed_sidecar(before.staged), claimed_sidecar(after.staged))

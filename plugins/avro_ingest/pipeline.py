@@ -696,11 +696,7 @@ def _isolate(
         if not rest.files:
             remove_if_empty(fs, batch.folder)
             return set_aside
-        location = partition_location(config.target_root, rest)
-        fs.write_bytes(
-            manifest_path(rest.landing, rest.batch_id),
-            Manifest.for_owner(rest, owner, location).to_json(),
-        )
+        Manifest.for_owner(rest, owner, partition_location(config.target_root, rest)).write(fs)
         return set_aside + _convert_verify_commit(fs, hive, rest, table, config, owner)
     halves = split_batch(
         fs, batch, owner, location_of=lambda b: partition_location(config.target_root, b)
