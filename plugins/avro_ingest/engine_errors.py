@@ -14,9 +14,13 @@ from collections.abc import Sequence
 
 __all__ = ["CLUSTER_FAULTS", "engine_causes", "is_cluster_fault"]
 
-# Exception names and phrases that mean the cluster, not the data, failed the statement. A
-# file set aside for one of these would be a good file blamed for a full disk.
+# Exception names and phrases that mean the cluster, not the data, failed the statement: its
+# services, its space, or where the output must go. A file set aside for one of these would be
+# a good file blamed for a full disk.
 CLUSTER_FAULTS = (
+    "AccessControlException",
+    "Permission denied",
+    "ParentNotDirectoryException",
     "DSQuotaExceededException",
     "NSQuotaExceededException",
     "QuotaExceededException",
