@@ -44,6 +44,7 @@ __all__ = [
     "partition_location",
     "prepare_table",
     "publish_partition",
+    "reader_schema",
     "reconcile",
     "table_statements",
     "target_location",
@@ -124,8 +125,11 @@ def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
         "hive.merge.size.per.task": str(parquet_file_size_bytes),
         "parquet.compression": "SNAPPY",
         "hive.exec.dynamic.partition": "false",
-        # Column statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing);
-        # gathering them in Hive as well only lengthens the load.
+        # Statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing), and the
+        # rows are counted by a scan: gathering them in Hive only lengthens the load. Table
+        # statistics also keep a JSON entry naming every column in one metastore value,
+        # which Derby's metastore caps at 32,672 characters (about 2,000 columns).
+        "hive.stats.autogather": "false",
         "hive.stats.column.autogather": "false",
         # The exception behind a failed MapReduce task ("return code 2") is logged at a
         # level the default EXECUTION operation log leaves out; the hook fetches this log
@@ -392,11 +396,15 @@ METASTORE_COMMENT_CHARS = 256
 
 
 def schema_json(batch: BatchPlan) -> bytes:
-    """The schema Hive reads the batch with (the temporary table's schema file): the files'
-    schema, with docs cut to what the metastore holds and each one-branch union `[T]` as `T`
-    (Hive would make it a uniontype, which Parquet cannot hold; Avro resolves the files'
-    `[T]` to a reader's `T`)."""
-    return json.dumps(_for_hive(batch.schema)).encode()
+    """The temporary table's schema file: the batch's schema as Hive reads it."""
+    return json.dumps(reader_schema(batch.schema)).encode()
+
+
+def reader_schema(schema: Any) -> Any:
+    """The schema Hive reads files of `schema` with: the same, with docs cut to what the
+    metastore holds and each one-branch union `[T]` as `T` (Hive would make it a uniontype,
+    which Parquet cannot hold; Avro resolves the files' `[T]` to a reader's `T`)."""
+    return _for_hive(schema)
 
 
 def _for_hive(node: Any) -> Any:

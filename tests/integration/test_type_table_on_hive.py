@@ -33,7 +33,7 @@ from typing import Any
 
 import fastavro
 import pytest
-from avro_ingest.convert import conversion_settings, parse_describe
+from avro_ingest.convert import conversion_settings, parse_describe, reader_schema
 from avro_ingest.exceptions import StatementFailed, TerminalError
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
@@ -47,7 +47,7 @@ from avro_ingest.plan import (
     render_drop_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.type_map import HIVE_SESSION_SETTINGS, TYPE_TABLE
+from avro_ingest.type_map import HIVE_SESSION_SETTINGS, MAX_NESTING_DEPTH, TYPE_TABLE
 
 pytestmark = pytest.mark.integration
 
@@ -874,7 +874,15 @@ CASES: list[Case] = [
     ),
 ]
 
+
 # Rows that cannot become a column: build_plan must refuse them with the row's reason.
+def _arrays_of_long(depth: int) -> Any:
+    node: Any = "long"
+    for _ in range(depth):
+        node = {"type": "array", "items": node}
+    return node
+
+
 TERMINAL_SCHEMAS: dict[str, Any] = {
     "record_no_fields": {
         "type": "record",
@@ -896,6 +904,11 @@ TERMINAL_SCHEMAS: dict[str, Any] = {
         "type": "record",
         "name": "T",
         "fields": [{"name": "a", "type": ["null", "int", "string"]}],
+    },
+    "nesting_too_deep": {
+        "type": "record",
+        "name": "T",
+        "fields": [{"name": "a", "type": _arrays_of_long(MAX_NESTING_DEPTH + 1)}],
     },
     "char_invalid": {
         "type": "record",
@@ -962,7 +975,8 @@ class Loader:
         buffer = io.BytesIO()
         fastavro.writer(buffer, fastavro.parse_schema(schema), records_of(cases))
         self.hdfs.write_bytes(f"{base}/landing/part-0.avro", buffer.getvalue())
-        self.hdfs.write_bytes(f"{base}/schema.avsc", json.dumps(schema).encode())
+        # The schema file as the pipeline writes it (convert.reader_schema).
+        self.hdfs.write_bytes(f"{base}/schema.avsc", json.dumps(reader_schema(schema)).encode())
         avro_table, parquet_table = f"type_table_avro_{tag}", f"type_table_parquet_{tag}"
         pending_table = f"type_table_pending_{tag}"
         self.tables += [avro_table, parquet_table, pending_table]

@@ -18,6 +18,7 @@ from avro_ingest.config import IngestConfig
 from avro_ingest.exceptions import EngineFault
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
+from avro_ingest.type_map import MAX_NESTING_DEPTH
 
 from .conftest import Area
 from .invariants import Landed, check_exactly_once, check_nothing_lost, files_under
@@ -238,8 +239,8 @@ def test_ten_thousand_columns_load(test_area: Area) -> None:
     assert last[0] == 9999 * (0 + 1 + 2)
 
 
-def test_a_hundred_levels_of_nesting_load(test_area: Area) -> None:
-    depth = 100
+def nested_file(depth: int, rows: int) -> tuple[bytes, str]:
+    """A file of records nested `depth` levels deep, and the path of its innermost value."""
     node: dict[str, Any] = {
         "type": "record",
         "name": f"L{depth}",
@@ -256,14 +257,27 @@ def test_a_hundred_levels_of_nesting_load(test_area: Area) -> None:
         return {"root": record}
 
     buffer = io.BytesIO()
-    fastavro.writer(buffer, fastavro.parse_schema(schema), [value(n) for n in range(4)])
-    AvroIngestHdfsHook().write_bytes(f"{test_area.landing}/deep.avro", buffer.getvalue())
+    fastavro.writer(buffer, fastavro.parse_schema(schema), [value(n) for n in range(rows)])
+    return buffer.getvalue(), "`root`" + ".`inner`" * (depth - 1) + ".`v`"
+
+
+def test_nesting_to_the_limit_loads_and_a_hundred_levels_are_set_aside_before_the_claim(
+    test_area: Area,
+) -> None:
+    hdfs = AvroIngestHdfsHook()
+    deepest, path = nested_file(MAX_NESTING_DEPTH, 4)
+    hdfs.write_bytes(f"{test_area.landing}/deep.avro", deepest)
+    too_deep, _ = nested_file(100, 4)
+    hdfs.write_bytes(f"{test_area.landing}/deeper.avro", too_deep)
 
     outcome = run(test_area.landing, test_area)
 
     assert outcome["failed"] == [], outcome["failed"]
-    check_exactly_once(test_area.landing, test_area.database, Landed({"deep.avro": ("deep", 4)}))
-    path = "root" + ".inner" * (depth - 1) + ".v"
+    (set_aside,) = outcome["plan"]["quarantined"]
+    assert set_aside["path"].endswith("/deeper.avro") and set_aside["reason"] == "too_deep"
+    landed = Landed({"deep.avro": ("deep", 4), "deeper.avro": ("deep", 4)})
+    ended = check_exactly_once(test_area.landing, test_area.database, landed)
+    assert ended["archived"] == {"deep.avro"} and ended["quarantined"] == {"deeper.avro"}
     (total,) = AvroIngestHiveHook().query(
         f"SELECT SUM({path}) FROM `{test_area.database}`.`deep`",
         settings={"hive.compute.query.using.stats": "false"},
@@ -289,7 +303,8 @@ def test_files_in_sub_folders_with_hostile_names_load(test_area: Area) -> None:
         hdfs.makedirs(f"{test_area.landing}/{folder}")
         name = f"part {index}'s.avro"
         hdfs.write_bytes(f"{test_area.landing}/{folder}/{name}", encoded(10 + index))
-        landed[name] = ("reading", 10 + index)
+        # Claimed files are named by their path below landing, `/` as `__`.
+        landed[f"{folder}__{name}"] = ("reading", 10 + index)
 
     outcome = run(test_area.landing, test_area, recursive=True)
 

@@ -34,7 +34,20 @@ def inner(fields: list) -> dict:
 OK, ERR = "ok", "error"
 DUR = "STRUCT<`months`:BIGINT,`days`:BIGINT,`milliseconds`:BIGINT>"
 
+
 # One example per row of TYPE_TABLE: schema -> (ok, serde type, parquet type) | (error, reason)
+def _nested(depth: int) -> dict[str, object]:
+    """Records nested `depth` levels deep, a long at the bottom."""
+    node: dict[str, object] = {
+        "type": "record",
+        "name": f"N{depth}",
+        "fields": [{"name": "v", "type": "long"}],
+    }
+    for level in range(depth - 1, 0, -1):
+        node = {"type": "record", "name": f"N{level}", "fields": [{"name": "i", "type": node}]}
+    return node
+
+
 ROWS: dict[str, tuple[object, tuple]] = {
     "null": (rec("null"), (OK, "VOID", "STRING")),
     "boolean": (rec("boolean"), (OK, "BOOLEAN", "BOOLEAN")),
@@ -125,6 +138,7 @@ ROWS: dict[str, tuple[object, tuple]] = {
         rec({"type": "string", "logicalType": "varchar", "maxLength": 300}),
         (OK, "VARCHAR(300)", "VARCHAR(300)"),
     ),
+    "nesting_too_deep": (rec(_nested(25)), (ERR, "too_deep")),
     "char_invalid": (
         rec({"type": "string", "logicalType": "varchar", "maxLength": 70000}),
         (ERR, "char_length"),
@@ -471,3 +485,12 @@ def test_session_settings_are_the_ones_the_table_relies_on():
 def test_duration_from_fixed(parts):
     got = eval_hive(duration_from_fixed(identifier("d")).sql, d=struct.pack("<III", *parts))
     assert got == dict(zip(("months", "days", "milliseconds"), parts, strict=True))
+
+
+def test_nesting_up_to_the_limit_maps_and_one_more_level_is_set_aside():
+    from avro_ingest.type_map import MAX_NESTING_DEPTH
+
+    (column,) = map_record_schema(rec(_nested(MAX_NESTING_DEPTH)))
+    assert column.hive.parquet.sql.count("STRUCT<") == MAX_NESTING_DEPTH
+    with pytest.raises(UnsupportedAvroType, match="more than 24 levels"):
+        map_record_schema(rec({"type": "array", "items": _nested(MAX_NESTING_DEPTH)}))
