@@ -5,12 +5,10 @@ the local stack's, killed, stopped and put in safe mode for real."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,12 +16,9 @@ import pytest
 from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
 from .pipeline_process import CRASH_POINTS
 from .processes import fail, finish, start
+from .stack_control import STACK, stack, stop
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
-STACK = ROOT / "stack" / "stack.sh"
-STATE = Path(os.environ.get("AVRO_INGEST_STACK_STATE", ROOT / "stack" / ".state"))
 
 
 def killed_then_retried(area: dict[str, Any], point: str) -> dict[str, Any]:
@@ -51,24 +46,6 @@ def test_a_run_killed_at_any_step_is_finished_by_its_retry(
 
 
 # --- services --------------------------------------------------------------------------------
-
-
-def pid_of(service: str) -> int:
-    return int((STATE / "run" / f"{service}.pid").read_text())
-
-
-def stop(service: str, sig: signal.Signals) -> None:
-    """Send `sig` to a stack daemon and wait until it is gone (so `stack up` starts it again)."""
-    pid = pid_of(service)
-    os.kill(pid, sig)
-    deadline = time.monotonic() + 60
-    while _alive(pid):
-        assert time.monotonic() < deadline, f"the {service} did not stop"
-        time.sleep(0.2)
-
-
-def stack(*arguments: str) -> None:
-    subprocess.run(["bash", str(STACK), *arguments], check=True, capture_output=True, timeout=300)
 
 
 @pytest.fixture
@@ -151,17 +128,3 @@ def test_the_namenode_in_safe_mode_during_a_claim_then_restarted(
     code, outcome = finish(start({"config": area, "run_id": "nn-safe", "attempt": "try-2"}))
     assert code == 0, outcome["failed"]
     assert check_exactly_once(landing, area["database"], landed)["archived"] == set(landed.files)
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process runs (a zombie child of ours would read as alive: reap it)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass  # not our child: the stack script started it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True

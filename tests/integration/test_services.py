@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
 import subprocess
 import threading
 import time
@@ -24,6 +25,7 @@ from stack.airflow_services import RestClient, TriggerRefused
 from .conftest import Area
 from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
 from .services import GRACE_SECONDS, SCHEDULED, SCHEDULED_DATABASE, URL, Services
+from .stack_control import stack, stop
 
 pytestmark = pytest.mark.integration
 
@@ -291,3 +293,26 @@ def test_the_executor_is_sized_for_a_small_machine(services_up: Services) -> Non
     ).stdout.split()
     # Airflow's default would start 32 (about 150 MB each); this machine has 2 cores.
     assert 1 <= len(workers) <= 4
+
+
+def test_a_run_while_hiveserver2_is_down_fails_with_its_message_and_a_later_run_loads(
+    airflow: RestClient, area: dict[str, Any]
+) -> None:
+    """Kept last in this module: it stops HiveServer2 for the length of one run."""
+    landed = deliver(area["landing_path"], 4, tables=("tick",))
+    stop("hiveserver2", signal.SIGKILL)
+    try:
+        run_id = airflow.trigger(area)
+        assert airflow.wait(run_id, timeout=400) == "failed"
+        tasks = airflow.tasks(run_id)
+        assert tasks["load_table[0]"]["try_number"] == 3, "retried twice, then failed"
+        assert "HiveServer2 unavailable" in airflow.log(run_id, "load_table[0]")
+        check_nothing_lost(area["landing_path"], landed)
+    finally:
+        stack("up")
+    # The failed run's batch is taken over once its lease lapses (here after 10 s).
+    time.sleep(11)
+    run_id = airflow.trigger(area | {"lease_seconds": 10})
+    assert airflow.wait(run_id, timeout=400) == "success"
+    ended = check_exactly_once(area["landing_path"], area["database"], landed)
+    assert ended["archived"] == set(landed.files)
