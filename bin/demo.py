@@ -3,10 +3,9 @@ the avro_ingest DAG over the REST API as another system would, follow it, and pr
 did: the run summary and queries of the result. The services stay up, with the UI's address
 printed; their logs and the tasks' go to files, not here.
 
-Sample data: every file of the Avro corpus (../shared/avro-corpus when present, else the copy
-in tests/corpus), plus generated datasets of a realistic shape: 50 columns with nested fields
-and logical types, and 500 columns. Each dataset lands in its own folder; the DAG runs with the
-`folder` table rule.
+Sample data: every file of the Avro corpus (tests/corpus, or $AVRO_CORPUS_DIR), plus
+generated datasets of a realistic shape: 50 columns with nested fields and logical types, and
+500 columns. Each dataset lands in its own folder; the DAG runs with the `folder` table rule.
 """
 
 from __future__ import annotations
@@ -41,11 +40,7 @@ from avro_ingest.hooks.hive import AvroIngestHiveHook  # noqa: E402
 from avro_ingest.quoting import qualified  # noqa: E402
 from avro_ingest.report import render_summary  # noqa: E402
 
-_SHARED_CORPUS = ROOT.parent / "shared" / "avro-corpus"
-CORPUS = Path(
-    os.environ.get("AVRO_CORPUS_DIR")
-    or (_SHARED_CORPUS if _SHARED_CORPUS.is_dir() else ROOT / "tests" / "corpus")
-)
+CORPUS = Path(os.environ.get("AVRO_CORPUS_DIR") or ROOT / "tests" / "corpus")
 
 
 def orders_schema() -> dict[str, Any]:

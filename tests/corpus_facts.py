@@ -6,14 +6,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-# The corpus of Avro files written by other projects' writers: $AVRO_CORPUS_DIR, else the
-# shared corpus beside this checkout (which may hold more files), else the copy kept in the
-# repository (tests/corpus, same files and sources), so that a lone clone runs every test.
-_ROOT = Path(__file__).resolve().parents[1]
-_SHARED = _ROOT.parent / "shared" / "avro-corpus"
-_KEPT = _ROOT / "tests" / "corpus"
+# The corpus of Avro files written by other projects' writers: the copy kept in the repository
+# (tests/corpus, with its sources and licences), or another one named by $AVRO_CORPUS_DIR.
 CORPUS_DIR = Path(
-    os.environ.get("AVRO_CORPUS_DIR") or (_SHARED if _SHARED.is_dir() else _KEPT)
+    os.environ.get("AVRO_CORPUS_DIR") or Path(__file__).resolve().parent / "corpus"
 ).resolve()
 
 
