@@ -12,7 +12,18 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-__all__ = ["CLUSTER_FAULTS", "engine_causes", "is_cluster_fault"]
+__all__ = ["CLUSTER_FAULTS", "HDFS_BUSY_OR_FULL", "engine_causes", "is_cluster_fault"]
+
+# HDFS' own answers about the cluster's state, not about a path: safe mode, a standby or busy
+# NameNode, a quota (hit until someone raises it or frees space). The HDFS hook retries them.
+HDFS_BUSY_OR_FULL = (
+    "SafeModeException",
+    "RetriableException",
+    "StandbyException",
+    "DSQuotaExceededException",
+    "NSQuotaExceededException",
+    "QuotaExceededException",
+)
 
 # Exception names and phrases that mean the cluster, not the data, failed the statement: its
 # services, its space, or where the output must go. A file set aside for one of these would be
@@ -21,12 +32,7 @@ CLUSTER_FAULTS = (
     "AccessControlException",
     "Permission denied",
     "ParentNotDirectoryException",
-    "DSQuotaExceededException",
-    "NSQuotaExceededException",
-    "QuotaExceededException",
-    "SafeModeException",
-    "RetriableException",
-    "StandbyException",
+    *HDFS_BUSY_OR_FULL,
     "BlockMissingException",
     "Could not obtain block",
     "could only be written to 0 of the",

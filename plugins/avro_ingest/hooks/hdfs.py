@@ -23,6 +23,7 @@ from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from hdfs import HdfsError
 from hdfs.client import _Request
 
+from avro_ingest.engine_errors import HDFS_BUSY_OR_FULL
 from avro_ingest.exceptions import FileGone, ServiceUnavailable
 from avro_ingest.files import FileEntry
 
@@ -52,22 +53,9 @@ def _transient(what: str) -> Iterator[None]:
     except HdfsError as error:
         if _not_found(error):
             raise FileGone(f"{what}: {error}") from error
-        if getattr(error, "exception", None) in _CLUSTER_STATES:
+        if getattr(error, "exception", None) in HDFS_BUSY_OR_FULL:
             raise ServiceUnavailable("HDFS", f"{what}: {error}") from error
         raise
-
-
-# HDFS' answers that are about the cluster's state, not the path: retry later. (A quota stays
-# hit until someone raises it or frees space; until then each try fails the same way, and the
-# run shows failed with HDFS' message.)
-_CLUSTER_STATES = {
-    "SafeModeException",
-    "RetriableException",
-    "StandbyException",
-    "DSQuotaExceededException",
-    "NSQuotaExceededException",
-    "QuotaExceededException",
-}
 
 
 def _not_found(error: HdfsError) -> bool:
