@@ -80,6 +80,9 @@ class ConversionResult:
     finished_at: float | None = None
     dry_run: bool = False
     location: str | None = None  # the partition's directory
+    # Finished by a later attempt than the one that loaded it, which may have died before
+    # Impala heard of its table: the Impala step invalidates the table again.
+    resumed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))

@@ -442,7 +442,12 @@ def _roll_forward(hive: SqlRunner, located: Located, config: IngestConfig) -> _B
     statement = publish_partition(hive, batch, location)
     log.info("batch %s was committed by run %s; published it", batch.batch_id, manifest.run_id)
     result = ConversionResult.of(
-        batch, ALREADY_READY, location, statements=[statement], rows_verified=batch.records
+        batch,
+        ALREADY_READY,
+        location,
+        statements=[statement],
+        rows_verified=batch.records,
+        resumed=True,
     )
     return _BatchOutcome(result=result)
 

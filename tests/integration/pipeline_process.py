@@ -6,8 +6,10 @@ crashes are staged by starting several of these at once, stopping and killing th
 
 The JSON holds `config` (IngestConfig fields), `run_id`, optionally `attempt`, `steps` (a
 subset of plan, load, archive; all by default), `table_groups` (to load without planning, as
-a retried load task does) and `rename_delay` (seconds each HDFS rename waits first, to widen
-the windows between steps). It prints one JSON line: the run's outcome.
+a retried load task does), `rename_delay` (seconds each HDFS rename waits first, to widen
+the windows between steps) and `impala_port` (a local Impala protocol endpoint: the run
+publishes to it after loading, as the DAG's publish task does). It prints one JSON line: the
+run's outcome.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ def run_pipeline(
     attempt: str = "",
     steps: frozenset[str] = frozenset({"plan", "load", "archive"}),
     table_groups: list[dict[str, Any]] | None = None,
+    impala: Any = None,
 ) -> dict[str, Any]:
     """The DAG's steps in order, as its tasks call them."""
     from avro_ingest import pipeline
+    from avro_ingest.convert import ConversionResult
+    from avro_ingest.publish import publish_to_impala
 
     outcome: dict[str, Any] = {"run_id": run_id, "attempt": attempt}
     plan: dict[str, Any] = {"tables": table_groups or []}
@@ -50,6 +55,9 @@ def run_pipeline(
             )
         outcome["loads"] = loads
         pipeline.teardown(hdfs, hive, plan, loads)
+    if impala is not None:
+        results = [ConversionResult(**r) for load in loads for r in load["results"]]
+        outcome["publish"] = publish_to_impala(results, impala.run)
     if "archive" in steps:
         outcome["archive"] = pipeline.archive(hdfs, loads)
     outcome["failed"] = [f for load in loads for f in load["failed"]]
@@ -108,6 +116,18 @@ def arm(point: str) -> None:
     setattr(pipeline, name, wrap(getattr(pipeline, name)))
 
 
+def _impala(port: int | None) -> Any:
+    """ImpalaHook on a connection to the Impala protocol endpoint at `port`."""
+    if port is None:
+        return None
+    from airflow.providers.apache.impala.hooks.impala import ImpalaHook
+
+    os.environ["AIRFLOW_CONN_IMPALA_UNDER_TEST"] = json.dumps(
+        {"conn_type": "impala", "host": "127.0.0.1", "port": port, "extra": {}}
+    )
+    return ImpalaHook(impala_conn_id="impala_under_test")
+
+
 def main(arguments: dict[str, Any]) -> int:
     configure(tempfile.mkdtemp(prefix="avro-ingest-worker-"))
     from avro_ingest.config import IngestConfig
@@ -131,6 +151,7 @@ def main(arguments: dict[str, Any]) -> int:
         attempt=arguments.get("attempt", ""),
         steps=frozenset(arguments.get("steps", ["plan", "load", "archive"])),
         table_groups=arguments.get("table_groups"),
+        impala=_impala(arguments.get("impala_port")),
     )
     print(json.dumps(outcome), flush=True)
     return 1 if outcome["failed"] else 0

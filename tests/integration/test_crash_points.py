@@ -5,6 +5,7 @@ the local stack's, killed, stopped and put in safe mode for real."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import time
@@ -13,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from .impala_protocol import ImpalaCatalog, impala_service
 from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
 from .pipeline_process import CRASH_POINTS
 from .processes import fail, finish, start
@@ -43,6 +45,37 @@ def test_a_run_killed_at_any_step_is_finished_by_its_retry(
     ended = check_exactly_once(landing, area["database"], landed)
     assert ended["archived"] == set(landed.files)
     assert not files_under(f"{landing}/_work"), "a schema file of the killed attempt is left"
+
+
+def test_a_run_killed_during_the_impala_step_is_published_by_the_next_run(
+    area: dict[str, Any],
+) -> None:
+    """The run dies while Impala is told of the new table: its batches are committed in Hive
+    but not archived, and Impala never ran the statement. The next run finishes them, and
+    Impala must hear of the table then, or its REFRESH fails for ever."""
+    config = area | {"lease_seconds": 10}
+    landing = config["landing_paths"][0]
+    landed = deliver(landing, 10)
+    impala = ImpalaCatalog(interrupt=re.compile(r"^INVALIDATE METADATA"))
+
+    with impala_service(impala) as port:
+        dying = start({"config": config, "run_id": "dies", "attempt": "1", "impala_port": port})
+        while not impala.held.wait(timeout=0.5):
+            assert dying.poll() is None, f"the run ended before the Impala step: {fail(dying)}"
+        dying.kill()
+        dying.communicate(timeout=60)
+        impala.release.set()
+        time.sleep(11)  # the dead run's lease lapses: its batches are anyone's to finish
+        code, outcome = finish(start({"config": config, "run_id": "next", "impala_port": port}))
+
+    assert code == 0, outcome
+    ended = check_exactly_once(landing, area["database"], landed)
+    assert ended["archived"] == set(landed.files)
+    tables = {f"{r['database']}.{r['table']}" for load in outcome["loads"] for r in load["results"]}
+    assert tables and tables <= impala.known
+    partitions = sum(len(load["results"]) for load in outcome["loads"])
+    stats = [s for s in impala.statements if s.startswith("COMPUTE INCREMENTAL STATS")]
+    assert len(stats) == partitions == len(ended["batches"])
 
 
 # --- services --------------------------------------------------------------------------------

@@ -4,7 +4,9 @@ from avro_ingest.convert import ConversionResult
 from avro_ingest.publish import impala_statements
 
 
-def result(batch: str, *, new: bool = False, added: list[str] | None = None) -> ConversionResult:
+def result(
+    batch: str, *, new: bool = False, added: list[str] | None = None, resumed: bool = False
+) -> ConversionResult:
     return ConversionResult(
         batch_id=batch,
         landing="/landing",
@@ -16,6 +18,7 @@ def result(batch: str, *, new: bool = False, added: list[str] | None = None) -> 
         files=1,
         bytes=1,
         records_expected=1,
+        resumed=resumed,
     )
 
 
@@ -38,3 +41,11 @@ def test_a_new_table_or_new_columns_invalidate_metadata_once() -> None:
     assert not [
         s for s in statements if "REFRESH `lake`.`click`;" in s or s == "REFRESH `lake`.`click`"
     ]
+
+
+def test_a_batch_finished_by_a_later_attempt_invalidates_its_table() -> None:
+    """The attempt that made the table may have died before Impala heard of it: a REFRESH
+    alone would fail with "Table does not exist"."""
+    statements = impala_statements([result("b1", resumed=True), result("b2")])
+    assert statements[0] == "INVALIDATE METADATA `lake`.`click`"
+    assert not [s for s in statements if s.startswith("REFRESH")]

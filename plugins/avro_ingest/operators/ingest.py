@@ -3,7 +3,6 @@ calls one function of avro_ingest.pipeline; the logic lives there."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
@@ -17,7 +16,7 @@ from avro_ingest.exceptions import BatchesFailed
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.operators.context import config_of
-from avro_ingest.publish import impala_statements
+from avro_ingest.publish import publish_to_impala
 from avro_ingest.report import render_summary, summarise
 
 TABLES_ALIAS = "avro-ingest-tables"
@@ -139,28 +138,13 @@ class PublishToImpalaOperator(BaseOperator):
     template_fields: Sequence[str] = ("loads", "impala_conn_id")
 
     def execute(self, context: Any) -> dict[str, Any]:
-        results = [
-            ConversionResult(**r)
-            for load in _results(self.loads)
-            for r in load["results"]
-            if not r["dry_run"]
-        ]
-        statements = impala_statements(results)
-        if not statements:
-            self.log.info("nothing loaded: nothing to publish to Impala")
-            return {"statements": [], "seconds": 0.0, "ran": False}
-        if not self.impala_conn_id:
-            self.log.info(
-                "no Impala connection configured (impala_conn_id): skipping %d statement(s): %s",
-                len(statements),
-                statements,
-            )
-            return {"statements": statements, "seconds": 0.0, "ran": False}
-        from airflow.providers.apache.impala.hooks.impala import ImpalaHook
+        results = [ConversionResult(**r) for load in _results(self.loads) for r in load["results"]]
+        run = None
+        if self.impala_conn_id:
+            from airflow.providers.apache.impala.hooks.impala import ImpalaHook
 
-        started = time.monotonic()
-        ImpalaHook(impala_conn_id=self.impala_conn_id).run(statements)
-        return {"statements": statements, "seconds": time.monotonic() - started, "ran": True}
+            run = ImpalaHook(impala_conn_id=self.impala_conn_id).run
+        return publish_to_impala(results, run)
 
 
 class ArchiveBatchesOperator(_IngestOperator):
