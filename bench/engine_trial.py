@@ -35,7 +35,7 @@ from impala.dbapi import connect
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "plugins"))
-from avro_ingest.convert import conversion_settings  # noqa: E402
+from avro_ingest.stages.convert import conversion_settings  # noqa: E402
 
 
 def webhdfs(url: str, path: str, op: str, method: str = "GET") -> dict:

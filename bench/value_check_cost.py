@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "bench" / "e2e")]
 
 import fastavro  # noqa: E402
-from avro_ingest.count import count_records  # noqa: E402
-from avro_ingest.read_schema import BytesRangeReader, read_header  # noqa: E402
+from avro_ingest.avro.blocks import count_records  # noqa: E402
+from avro_ingest.avro.header import BytesRangeReader, read_header  # noqa: E402
 from generate import SetSpec, _columns, _pools, _records, build_schema  # noqa: E402
 
 

@@ -35,10 +35,10 @@ from stack.airflow_env import configure  # noqa: E402
 configure(STATE / "airflow")
 
 import fastavro  # noqa: E402
+from avro_ingest.hive.quoting import qualified  # noqa: E402
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook  # noqa: E402
 from avro_ingest.hooks.hive import AvroIngestHiveHook  # noqa: E402
-from avro_ingest.quoting import qualified  # noqa: E402
-from avro_ingest.report import render_summary  # noqa: E402
+from avro_ingest.stages.report import render_summary  # noqa: E402
 
 CORPUS = Path(os.environ.get("AVRO_CORPUS_DIR") or ROOT / "tests" / "corpus")
 

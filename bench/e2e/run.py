@@ -210,7 +210,7 @@ def values_match(got: dict[str, Any], want: dict[str, Any]) -> bool:
 def check_hive_table(label: str, table: str, spec: SetSpec, rows: int, ids: list[int]) -> None:
     got = int(hive().query(f"SELECT COUNT(*) FROM {table}", settings=NO_STATS)[0][0])
     check(got == rows, f"{label}: {got} rows in {table}, {rows} generated")
-    from avro_ingest.type_map import HIVE_SESSION_SETTINGS
+    from avro_ingest.hive.types import HIVE_SESSION_SETTINGS
 
     cols = ", ".join(SAMPLE_COLUMNS)
     found = hive().query(
@@ -375,8 +375,8 @@ _EXTRA_SETTINGS: dict[str, str] = {}
 
 def instrument() -> None:
     """Time every Hive statement the pipeline sends; add a variant's extra session settings."""
-    from avro_ingest import convert
     from avro_ingest.hooks.hive import AvroIngestHiveHook
+    from avro_ingest.stages import convert
 
     original = AvroIngestHiveHook._execute
 
@@ -623,7 +623,7 @@ def run_copy(spec: SetSpec, label: str) -> dict[str, Any]:
 
 def schema_reading(spec: SetSpec, n: int = 20) -> dict[str, Any]:
     """Our header reader over WebHDFS on n files: time and bytes read per file."""
-    from avro_ingest.read_schema import read_header
+    from avro_ingest.avro.header import read_header
 
     folder = f"{HDFS_ROOT}/{spec.key}/files"
     paths = sorted(e.path for e in fs().list_files(folder) if e.path.endswith(".avro"))[:n]

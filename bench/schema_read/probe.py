@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "plugins"))
 
-from avro_ingest.read_schema import LocalRangeReader, read_header
+from avro_ingest.avro.header import LocalRangeReader, read_header
 
 
 def main(path: str) -> None:

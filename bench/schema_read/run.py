@@ -55,7 +55,7 @@ os.environ.setdefault(
 )
 
 import fastavro  # noqa: E402
-from avro_ingest.read_schema import (  # noqa: E402
+from avro_ingest.avro.header import (  # noqa: E402
     LocalRangeReader,
     RangeReader,
     read_header,

@@ -27,8 +27,28 @@ from typing import Any
 
 import fastavro
 
-from avro_ingest.batch import BatchPlan, group_into_batches
-from avro_ingest.claim import (
+from avro_ingest.avro.header import check_codec_library
+from avro_ingest.config import IngestConfig
+from avro_ingest.engine_errors import is_cluster_fault
+from avro_ingest.exceptions import (
+    DECODE_ERRORS,
+    EngineFault,
+    EngineRejected,
+    FileGone,
+    RepeatedFailure,
+    SchemaConflict,
+    ServiceUnavailable,
+    StatementFailed,
+    TransientError,
+    UndecodableFile,
+    VerificationFailed,
+    decode_error_message,
+)
+from avro_ingest.files import FileEntry
+from avro_ingest.hive.tables import render_drop_table
+from avro_ingest.ports import FileSystem, SqlRunner
+from avro_ingest.stages.batch import BatchPlan, group_into_batches
+from avro_ingest.stages.claim import (
     COMMITTED,
     STAGED,
     Lease,
@@ -50,8 +70,7 @@ from avro_ingest.claim import (
     seal_batch,
     split_batch,
 )
-from avro_ingest.config import IngestConfig
-from avro_ingest.convert import (
+from avro_ingest.stages.convert import (
     ALREADY_READY,
     ConversionResult,
     PreparedTable,
@@ -65,25 +84,9 @@ from avro_ingest.convert import (
     schema_json,
     table_state,
 )
-from avro_ingest.detect import detect
-from avro_ingest.engine_errors import is_cluster_fault
-from avro_ingest.exceptions import (
-    DECODE_ERRORS,
-    EngineFault,
-    EngineRejected,
-    FileGone,
-    RepeatedFailure,
-    SchemaConflict,
-    ServiceUnavailable,
-    StatementFailed,
-    TransientError,
-    UndecodableFile,
-    VerificationFailed,
-    decode_error_message,
-)
-from avro_ingest.files import FileEntry
-from avro_ingest.inspect_files import Rejection, inspect_files
-from avro_ingest.layout import (
+from avro_ingest.stages.detect import detect
+from avro_ingest.stages.inspection import Rejection, inspect_files
+from avro_ingest.stages.layout import (
     claim_id_of,
     claim_of_temporary,
     claimed_sidecar,
@@ -93,10 +96,7 @@ from avro_ingest.layout import (
     temp_table_name,
     work_folder,
 )
-from avro_ingest.plan import render_drop_table
-from avro_ingest.ports import FileSystem, SqlRunner
-from avro_ingest.read_schema import check_codec_library
-from avro_ingest.verify import count_pending_rows, verify_counts
+from avro_ingest.stages.verify import count_pending_rows, verify_counts
 
 __all__ = ["archive", "load_table", "plan_run", "teardown"]
 
@@ -107,9 +107,13 @@ def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _record(rejection: Rejection, run_id: str) -> QuarantineRecord:
-    return QuarantineRecord(
-        source=rejection.entry.path,
+def _set_aside(
+    fs: FileSystem, rejection: Rejection, run_id: str, *, at: str | None = None
+) -> dict[str, Any] | None:
+    """Quarantine one file with its reason (`at`: where it is now, when the claim moved it
+    from landing); the summary's entry for it, or None when it was gone already."""
+    record = QuarantineRecord(
+        source=at or rejection.entry.path,
         error_class=rejection.error_class,
         reason=rejection.reason,
         message=rejection.message,
@@ -118,6 +122,8 @@ def _record(rejection: Rejection, run_id: str) -> QuarantineRecord:
         run_id=run_id,
         sidecar=rejection.sidecar,
     )
+    target = quarantine(fs, rejection.landing, _utc_now().date().isoformat(), record)
+    return None if target is None else rejection.to_dict() | {"quarantined_to": target}
 
 
 def _closed(
@@ -222,9 +228,8 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> dict[str, A
         quarantined = [r.to_dict() | {"would_move_to": "_quarantine"} for r in rejected]
     else:
         for rejection in rejected:
-            target = quarantine(fs, rejection.landing, day, _record(rejection, owner.run_id))
-            if target is not None:
-                quarantined.append(rejection.to_dict() | {"quarantined_to": target})
+            if (entry := _set_aside(fs, rejection, owner.run_id)) is not None:
+                quarantined.append(entry)
         adopted = orphaned_batches(
             fs, config.landing_paths, owner, lease_seconds=config.lease_seconds
         )
@@ -293,31 +298,21 @@ def _quarantine_from_staging(
     run_id: str,
 ) -> list[dict[str, Any]]:
     """Set aside staged files of a batch (source path -> why), after Hive met them."""
-    day = _utc_now().date().isoformat()
     moved = []
     for staged in batch.files:
         if staged.source not in messages:
             continue
-        record = QuarantineRecord(
-            source=staged.staged,
-            error_class=error_class,
-            reason=reason,
-            message=f"{staged.source}: {messages[staged.source]}",
-            step="convert",
-            time=_utc_now().isoformat(),
-            run_id=run_id,
-            sidecar=claimed_sidecar(staged.staged) if staged.sidecar else None,
+        rejection = Rejection(
+            FileEntry(staged.source, staged.size, staged.mtime_ms),
+            batch.landing,
+            error_class,
+            reason,
+            f"{staged.source}: {messages[staged.source]}",
+            "convert",
+            claimed_sidecar(staged.staged) if staged.sidecar else None,
         )
-        moved.append(
-            {
-                "path": staged.source,
-                "reason": reason,
-                "message": record.message,
-                "error_class": error_class,
-                "step": "convert",
-                "quarantined_to": quarantine(fs, batch.landing, day, record),
-            }
-        )
+        entry = _set_aside(fs, rejection, run_id, at=staged.staged)
+        moved.append(entry or rejection.to_dict() | {"quarantined_to": None})
     return moved
 
 

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from avro_ingest.count import BinaryStream
+from avro_ingest.avro.blocks import BinaryStream
+from avro_ingest.avro.header import RangeReader
 from avro_ingest.files import FileEntry
-from avro_ingest.read_schema import RangeReader
 
 
 class FileSystem(Protocol):

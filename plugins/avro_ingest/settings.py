@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from avro_ingest.exceptions import InvalidSetting
-from avro_ingest.quoting import IDENTIFIER_PATTERN
+from avro_ingest.hive.quoting import IDENTIFIER_PATTERN
 
 __all__ = ["SETTINGS", "Setting", "param_schemas", "read_form"]
 

@@ -39,8 +39,8 @@ def run_pipeline(
 ) -> dict[str, Any]:
     """The DAG's steps in order, as its tasks call them."""
     from avro_ingest import pipeline
-    from avro_ingest.convert import ConversionResult
-    from avro_ingest.publish import publish_to_impala
+    from avro_ingest.stages.convert import ConversionResult
+    from avro_ingest.stages.publish import publish_to_impala
 
     outcome: dict[str, Any] = {"run_id": run_id, "attempt": attempt}
     plan: dict[str, Any] = {"tables": table_groups or []}

@@ -12,12 +12,12 @@ from typing import Any
 
 import fastavro
 import pytest
-from avro_ingest.batch import group_into_batches
-from avro_ingest.claim import Lease, Owner, claim_batch, find_batches, orphaned_batches
 from avro_ingest.config import IngestConfig
-from avro_ingest.detect import detect
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
-from avro_ingest.inspect_files import inspect_files
+from avro_ingest.stages.batch import group_into_batches
+from avro_ingest.stages.claim import Lease, Owner, claim_batch, find_batches, orphaned_batches
+from avro_ingest.stages.detect import detect
+from avro_ingest.stages.inspection import inspect_files
 from avro_ingest.triggers.complete_files import CompleteAvroFilesTrigger
 
 pytestmark = pytest.mark.integration

@@ -12,11 +12,11 @@ from typing import Any
 
 import fastavro
 import pytest
-from avro_ingest.batch import BatchPlan
-from avro_ingest.claim import Owner, claim_batch
+from avro_ingest.hive.naming import to_table_name
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.naming import to_table_name
+from avro_ingest.stages.batch import BatchPlan
+from avro_ingest.stages.claim import Owner, claim_batch
 
 from tests.corpus_facts import CORPUS_DIR, EXPECTED
 

@@ -11,7 +11,7 @@ from typing import Any
 import fastavro
 import pytest
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook, environment_configures_requests
-from avro_ingest.inspect_files import WHOLE_FILE_READ_BYTES, inspect_files
+from avro_ingest.stages.inspection import WHOLE_FILE_READ_BYTES, inspect_files
 
 pytestmark = pytest.mark.integration
 

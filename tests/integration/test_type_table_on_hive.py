@@ -1,5 +1,5 @@
 """Every row of the type table on the real stack: Avro written with fastavro to HDFS, converted
-by the statements plan.py renders (temporary Avro table over the file and its .avsc, the
+by the statements hive/tables.py renders (temporary Avro table over the file and its .avsc, the
 partitioned Parquet table, INSERT OVERWRITE of a pending table over one partition's directory
 with the conversions, then the partition published) through
 HiveServer2, read back from the Parquet table and compared with what was written. DESCRIBE
@@ -33,11 +33,8 @@ from typing import Any
 
 import fastavro
 import pytest
-from avro_ingest.convert import conversion_settings, parse_describe, reader_schema
 from avro_ingest.exceptions import StatementFailed, TerminalError
-from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
-from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.plan import (
+from avro_ingest.hive.tables import (
     TablePlan,
     build_plan,
     render_add_partition,
@@ -47,7 +44,10 @@ from avro_ingest.plan import (
     render_drop_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.type_map import HIVE_SESSION_SETTINGS, MAX_NESTING_DEPTH, TYPE_TABLE
+from avro_ingest.hive.types import HIVE_SESSION_SETTINGS, MAX_NESTING_DEPTH, TYPE_TABLE
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.hooks.hive import AvroIngestHiveHook
+from avro_ingest.stages.convert import conversion_settings, parse_describe, reader_schema
 
 pytestmark = pytest.mark.integration
 

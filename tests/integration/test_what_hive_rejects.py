@@ -16,9 +16,9 @@ import fastavro
 import pytest
 from avro_ingest.config import IngestConfig
 from avro_ingest.exceptions import EngineFault
+from avro_ingest.hive.types import MAX_NESTING_DEPTH
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.type_map import MAX_NESTING_DEPTH
 
 from .conftest import Area
 from .invariants import Landed, check_exactly_once, check_nothing_lost, files_under

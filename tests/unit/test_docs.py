@@ -3,8 +3,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from avro_ingest.hive.types import TYPE_TABLE, type_table_markdown
 from avro_ingest.settings import settings_markdown
-from avro_ingest.type_map import TYPE_TABLE, type_table_markdown
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -14,7 +14,7 @@ def test_type_table_doc_is_the_generated_table():
     begin = text.index("-->\n", text.index("<!-- BEGIN TYPE TABLE")) + 4
     end = text.index("<!-- END TYPE TABLE -->")
     assert text[begin:end] == type_table_markdown(), (
-        "docs/type-table.md is out of date: paste in avro_ingest.type_map.type_table_markdown()"
+        "docs/type-table.md is out of date: paste in avro_ingest.hive.types.type_table_markdown()"
     )
 
 

@@ -6,14 +6,14 @@ import io
 import itertools
 from typing import Any
 
-from avro_ingest.count import count_records
+from avro_ingest.avro.blocks import count_records
+from avro_ingest.avro.header import read_header
 from avro_ingest.exceptions import TerminalError
-from avro_ingest.plan import (
+from avro_ingest.hive.tables import (
     build_plan,
     render_create_parquet_table,
     render_insert_overwrite_table,
 )
-from avro_ingest.read_schema import read_header
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -11,13 +11,13 @@ from airflow.providers.apache.hive.assets.hive import create_asset
 from airflow.sdk import AssetAlias, BaseOperator
 
 from avro_ingest import pipeline
-from avro_ingest.convert import ConversionResult
 from avro_ingest.exceptions import BatchesFailed
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.operators.context import config_of
-from avro_ingest.publish import publish_to_impala
-from avro_ingest.report import render_summary, summarise
+from avro_ingest.stages.convert import ConversionResult
+from avro_ingest.stages.publish import publish_to_impala
+from avro_ingest.stages.report import render_summary, summarise
 
 TABLES_ALIAS = "avro-ingest-tables"
 

@@ -12,10 +12,10 @@ from typing import Any, NoReturn
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowSkipException
 
-from avro_ingest.detect import Readiness, look_for_work
 from avro_ingest.exceptions import WaitFailed
 from avro_ingest.operators.context import config_of, form_of
-from avro_ingest.schedule import late_scheduled_run
+from avro_ingest.stages.detect import Readiness, look_for_work
+from avro_ingest.stages.schedule import late_scheduled_run
 from avro_ingest.triggers.complete_files import CompleteAvroFilesTrigger
 
 # Beyond the trigger's own deadline: only a triggerer that stopped running hits this.

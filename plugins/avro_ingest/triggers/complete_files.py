@@ -15,7 +15,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from avro_ingest.detect import Readiness, look_for_work
+from avro_ingest.stages.detect import Readiness, look_for_work
 
 
 class CompleteAvroFilesTrigger(BaseTrigger):

@@ -1,0 +1,428 @@
+"""Convert one sealed batch to Parquet in Hive, in one session and with one INSERT for the
+whole batch: a temporary AvroSerDe table over the batch's staging folder, and a pending
+Parquet table over the directory that will become the batch's own partition. The target
+table (created on first sight, or evolved) does not list that directory until the rows are
+verified and the batch committed (`publish_partition`), so readers never see unverified rows.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Self
+
+from avro_ingest.exceptions import SchemaConflict, StatementFailed
+from avro_ingest.hive.quoting import compose, identifier, join, qualified, string_literal
+from avro_ingest.hive.sql import render
+from avro_ingest.hive.tables import (
+    TablePlan,
+    build_plan,
+    render_add_partition,
+    render_create_avro_temp_table,
+    render_create_parquet_pending_table,
+    render_create_parquet_table,
+    render_drop_table,
+    render_insert_overwrite_table,
+)
+from avro_ingest.hive.types import HIVE_SESSION_SETTINGS
+from avro_ingest.ports import SqlRunner
+from avro_ingest.stages.batch import BatchPlan
+from avro_ingest.stages.layout import pending_table_name, schema_file, temp_table_name
+
+__all__ = [
+    "ALREADY_READY",
+    "ConversionResult",
+    "PreparedTable",
+    "TableState",
+    "conversion_settings",
+    "convert_batch",
+    "drop_if_never_filled",
+    "load_statements",
+    "partition_location",
+    "prepare_table",
+    "publish_partition",
+    "reader_schema",
+    "reconcile",
+    "table_statements",
+    "target_location",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableState:
+    """An existing target table's data columns (name, normalised type), in order."""
+
+    columns: tuple[tuple[str, str], ...]
+
+
+@dataclass
+class ConversionResult:
+    batch_id: str
+    landing: str
+    database: str
+    table: str
+    partition: dict[str, str]
+    new_table: bool
+    added_columns: list[str]
+    files: int
+    bytes: int
+    records_expected: int
+    rows_verified: int | None = None
+    statements: list[str] = field(default_factory=list)
+    hive_seconds: float = 0.0
+    # When the batch's statements ran (Unix seconds): batches of a table may overlap.
+    started_at: float | None = None
+    finished_at: float | None = None
+    dry_run: bool = False
+    location: str | None = None  # the partition's directory
+    # Finished by a later attempt than the one that loaded it, which may have died before
+    # Impala heard of its table: the Impala step invalidates the table again.
+    resumed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def of(cls, batch: BatchPlan, table: PreparedTable, location: str, **more: Any) -> Self:
+        """The result of loading `batch` into a table that `table` made ready."""
+        return cls(
+            batch_id=batch.batch_id,
+            landing=batch.landing,
+            database=batch.database,
+            table=batch.table,
+            partition=batch.partition,
+            new_table=table.new_table,
+            added_columns=list(table.added_columns),
+            files=len(batch.files),
+            bytes=batch.size,
+            records_expected=batch.records,
+            location=location,
+            **more,
+        )
+
+
+def target_location(target_root: str, database: str, table: str) -> str:
+    return f"{target_root}/{database}/{table}"
+
+
+def partition_location(target_root: str, batch: BatchPlan) -> str:
+    """Where a batch's Parquet files go: the directory Hive would give its partition."""
+    spec = "/".join(f"{k}={v}" for k, v in batch.partition.items())
+    return f"{target_location(target_root, batch.database, batch.table)}/{spec}"
+
+
+def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
+    """Session settings for a conversion: few Parquet files of about the target size (Hive
+    merges small outputs in an extra step), Snappy-compressed."""
+    return {
+        # Exact dates and timestamps, whatever the server's defaults (see the type table).
+        **HIVE_SESSION_SETTINGS,
+        "hive.merge.mapfiles": "true",
+        "hive.merge.mapredfiles": "true",
+        "hive.merge.smallfiles.avgsize": str(parquet_file_size_bytes // 2),
+        "hive.merge.size.per.task": str(parquet_file_size_bytes),
+        "parquet.compression": "SNAPPY",
+        "hive.exec.dynamic.partition": "false",
+        # Statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing), and the
+        # rows are counted by a scan: gathering them in Hive only lengthens the load. Table
+        # statistics also keep a JSON entry naming every column in one metastore value,
+        # which Derby's metastore caps at 32,672 characters (about 2,000 columns).
+        "hive.stats.autogather": "false",
+        "hive.stats.column.autogather": "false",
+        # The exception behind a failed MapReduce task ("return code 2") is logged at a
+        # level the default EXECUTION operation log leaves out; the hook fetches this log
+        # only when a statement fails.
+        "hive.server2.logging.operation.level": "VERBOSE",
+    }
+
+
+def _normalise_type(hive_type: str) -> str:
+    return hive_type.replace("`", "").replace(" ", "").lower()
+
+
+def reconcile(plan: TablePlan, existing: TableState | None) -> list[str]:
+    """Names of the plan's columns to add to an existing table (empty: none, or a new table).
+
+    Allowed: the same columns, or the existing columns followed by new ones (a later schema
+    with fields added at the end). Anything else, including an older schema that lacks some of
+    the table's columns, is a SchemaConflict naming the first difference.
+    """
+    if existing is None:
+        return []
+    planned = [(c.name, _normalise_type(c.parquet_type.sql)) for c in plan.columns]
+    table = list(existing.columns)
+    for position, have in enumerate(table):
+        want = planned[position] if position < len(planned) else None
+        if want != have:
+            got = f"{want[0]} {want[1]}" if want else "no such column"
+            raise SchemaConflict(
+                f"column {position + 1} is {have[0]} {have[1]} in the table but {got} in the "
+                "batch's schema (new fields may only be added at the end)"
+            )
+    return [name for name, _ in planned[len(table) :]]
+
+
+def render_create_database(database: str) -> str:
+    return render("create_database.sql", database=identifier(database))
+
+
+def render_show_tables_like(database: str, table: str) -> str:
+    return render(
+        "show_tables_like.sql", database=identifier(database), pattern=string_literal(table)
+    )
+
+
+def render_describe_table(database: str, table: str) -> str:
+    return render("describe_table.sql", table=qualified(database, table))
+
+
+def render_add_columns(plan: TablePlan, database: str, table: str, names: Sequence[str]) -> str:
+    wanted = set(names)
+    columns = join(
+        (
+            compose("{n} {t}", n=identifier(c.name), t=c.parquet_type)
+            for c in plan.columns
+            if c.name in wanted
+        ),
+        ", ",
+    )
+    return render("alter_table_add_columns.sql", table=qualified(database, table), columns=columns)
+
+
+def parse_describe(rows: Sequence[tuple[Any, ...]]) -> TableState:
+    """DESCRIBE lists every column, partition columns included, then repeats the partition
+    columns under '# Partition Information'; the data columns are the first list less those."""
+    listed: list[tuple[str, str]] = []
+    partition_names: set[str] = set()
+    section = "columns"
+    for row in rows:
+        name = str(row[0] or "").strip()
+        if name.startswith("# Partition Information"):
+            section = "partitions"
+            continue
+        if not name or name.startswith("#"):
+            continue
+        if section == "columns":
+            listed.append((name.lower(), _normalise_type(str(row[1] or ""))))
+        else:
+            partition_names.add(name.lower())
+    return TableState(tuple(c for c in listed if c[0] not in partition_names))
+
+
+def table_statements(
+    batch: BatchPlan, plan: TablePlan, *, existing: TableState | None, target_root: str
+) -> tuple[list[str], list[str]]:
+    """What the target table needs before the batch loads (created, or columns added), and the
+    names of the columns added."""
+    added = reconcile(plan, existing)
+    if existing is None:
+        location = target_location(target_root, batch.database, batch.table)
+        return [render_create_parquet_table(plan, batch.database, batch.table, location)], added
+    if added:
+        return [render_add_columns(plan, batch.database, batch.table, added)], added
+    return [], added
+
+
+def load_statements(
+    batch: BatchPlan, plan: TablePlan, *, schema_url: str, location: str
+) -> list[str]:
+    """The temporary tables over the batch's staging folder and its pending output, and the one
+    INSERT that converts the one into the other."""
+    avro, parquet = temp_table_name(batch.batch_id), pending_table_name(batch.batch_id)
+    return [
+        render_drop_table(batch.database, avro),
+        render_create_avro_temp_table(batch.database, avro, batch.folder, schema_url),
+        render_drop_table(batch.database, parquet),
+        render_create_parquet_pending_table(plan, batch.database, parquet, location),
+        render_insert_overwrite_table(plan, batch.database, parquet, batch.database, avro),
+    ]
+
+
+def publish_partition(hive: SqlRunner, batch: BatchPlan, location: str) -> str:
+    """Make a committed batch's rows visible: its directory becomes its partition."""
+    statement = render_add_partition(
+        plan_for(batch), batch.database, batch.table, batch.partition, location
+    )
+    hive.run_statements([statement])
+    return statement
+
+
+def plan_for(batch: BatchPlan) -> TablePlan:
+    return build_plan(
+        batch.schema,
+        batch.files[0].source if batch.files else None,
+        partition_columns=tuple(batch.partition),
+    )
+
+
+def render_show_partitions(database: str, table: str) -> str:
+    return render("show_partitions.sql", table=qualified(database, table))
+
+
+def drop_if_never_filled(hive: SqlRunner, database: str, table: str) -> bool:
+    """Drop a target table that no batch was ever published into (a new table all of whose
+    files were set aside): readers should not find an empty table that nothing will fill.
+    External, so nothing but the metastore entry goes. True when it was dropped."""
+    if hive.query(render_show_partitions(database, table)):
+        return False
+    hive.run_statements([render_drop_table(database, table)])
+    return True
+
+
+def render_show_databases_like(database: str) -> str:
+    return render("show_databases_like.sql", pattern=string_literal(database))
+
+
+def _named(rows: Sequence[tuple[Any, ...]], name: str) -> bool:
+    """Whether a SHOW ... LIKE answer lists exactly `name` (LIKE's `_` matches any character)."""
+    return any(str(row[0]).lower() == name.lower() for row in rows)
+
+
+def table_state(hive: SqlRunner, database: str, table: str) -> TableState | None:
+    """The existing table's columns, or None when there is no such table (or database). Only
+    reads the metastore, so a dry run may ask too."""
+    if not _named(hive.query(render_show_databases_like(database)), database):
+        return None
+    if not _named(hive.query(render_show_tables_like(database, table)), table):
+        return None
+    return parse_describe(hive.query(render_describe_table(database, table)))
+
+
+@dataclass(frozen=True)
+class PreparedTable:
+    """The target table made ready for batches of one schema: what was found, what was run."""
+
+    new_table: bool
+    added_columns: tuple[str, ...]
+    statements: tuple[str, ...]
+
+
+# A table that batches of its schema found ready: another batch created or evolved it.
+ALREADY_READY = PreparedTable(new_table=False, added_columns=(), statements=())
+
+
+def prepare_table(
+    hive: SqlRunner, batch: BatchPlan, *, target_root: str, dry_run: bool = False
+) -> PreparedTable:
+    """Create the database and the target table, or add the batch's new columns to it. Run
+    once before loading batches of one schema, so that their INSERTs can run side by side.
+    Raises SchemaConflict when the table cannot take the batch's columns."""
+    plan = plan_for(batch)
+    if dry_run:
+        # What a real run would do: the table's state is read, nothing is changed.
+        existing = table_state(hive, batch.database, batch.table)
+        ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+        statements = (render_create_database(batch.database), *ddl)
+        return PreparedTable(existing is None, tuple(added), statements)
+    _create_unless_there(
+        hive,
+        render_create_database(batch.database),
+        lambda: _named(hive.query(render_show_databases_like(batch.database)), batch.database),
+    )
+    existing = table_state(hive, batch.database, batch.table)
+    ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+    if ddl and existing is None:
+        created = _create_unless_there(
+            hive, ddl[0], lambda: table_state(hive, batch.database, batch.table) is not None
+        )
+        if not created:
+            # Another run created the table at the same moment: evolve it like any other.
+            existing = table_state(hive, batch.database, batch.table)
+            ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+            if ddl:
+                hive.run_statements(ddl)
+    elif ddl:
+        hive.run_statements(ddl)
+    return PreparedTable(existing is None, tuple(added), tuple(ddl))
+
+
+def _create_unless_there(hive: SqlRunner, statement: str, there: Callable[[], bool]) -> bool:
+    """Run a CREATE ... IF NOT EXISTS; True if it created. Two sessions creating the same
+    database or table at once can fail the slower one inside the metastore ("Unable to create
+    database managed directory", AlreadyExistsException): if what it was to create is there
+    now, that is not a failure. Otherwise Hive's own error is raised."""
+    try:
+        hive.run_statements([statement])
+    except StatementFailed:
+        if there():
+            return False
+        raise
+    return True
+
+
+def convert_batch(
+    hive: SqlRunner,
+    batch: BatchPlan,
+    table: PreparedTable,
+    *,
+    location: str,
+    parquet_file_size_bytes: int,
+    dry_run: bool = False,
+) -> ConversionResult:
+    """Convert one batch into its pending Parquet output at `location` (the schema file must be
+    on HDFS at layout.schema_file), in one session. The caller verifies the row count and
+    publishes the partition. `table` tells whether this batch created or evolved the table."""
+    plan = plan_for(batch)
+    statements = load_statements(
+        batch, plan, schema_url=schema_file(batch.landing, batch.batch_id), location=location
+    )
+    result = ConversionResult.of(
+        batch, table, location, statements=[*table.statements, *statements], dry_run=dry_run
+    )
+    if dry_run:
+        return result
+    started = time.monotonic()
+    result.started_at = time.time()
+    hive.run_statements(statements, settings=conversion_settings(parquet_file_size_bytes))
+    result.finished_at = time.time()
+    result.hive_seconds = time.monotonic() - started
+    log.info(
+        "batch %s: %d files into %s.%s in %.1f s",
+        batch.batch_id,
+        len(batch.files),
+        batch.database,
+        batch.table,
+        result.hive_seconds,
+    )
+    return result
+
+
+# Hive makes each field's doc its column's comment, and the metastore holds a comment in 256
+# characters (COLUMNS_V2.COMMENT in the embedded Derby metastore; others hold more): a longer
+# doc fails the temporary table's CREATE.
+METASTORE_COMMENT_CHARS = 256
+
+
+def schema_json(batch: BatchPlan) -> bytes:
+    """The temporary table's schema file: the batch's schema as Hive reads it."""
+    return json.dumps(reader_schema(batch.schema)).encode()
+
+
+def reader_schema(schema: Any) -> Any:
+    """The schema Hive reads files of `schema` with: the same, with docs cut to what the
+    metastore holds and each one-branch union `[T]` as `T` (Hive would make it a uniontype,
+    which Parquet cannot hold; Avro resolves the files' `[T]` to a reader's `T`)."""
+    return _for_hive(schema)
+
+
+def _for_hive(node: Any) -> Any:
+    if isinstance(node, list):
+        return _for_hive(node[0]) if len(node) == 1 else [_for_hive(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    # A default is data, symbols and aliases are names: left as they are. The fields list is
+    # not a union: each field is rewritten, the list kept.
+    cut = {
+        key: value if key in ("default", "fields", "symbols", "aliases") else _for_hive(value)
+        for key, value in node.items()
+    }
+    if "fields" in node and isinstance(node["fields"], list):
+        cut["fields"] = [_for_hive(field) for field in node["fields"]]
+    if isinstance(cut.get("doc"), str) and len(cut["doc"]) > METASTORE_COMMENT_CHARS:
+        cut["doc"] = cut["doc"][: METASTORE_COMMENT_CHARS - 3] + "..."
+    return cut
