@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,6 +47,15 @@ from avro_ingest.exceptions import (
 from avro_ingest.files import FileEntry
 from avro_ingest.hive.tables import render_drop_table
 from avro_ingest.ports import FileSystem, SqlRunner
+from avro_ingest.records import (
+    ArchiveOutcome,
+    FailedBatch,
+    LoadOutcome,
+    PlanOutcome,
+    SetAside,
+    TableGroup,
+    TeardownOutcome,
+)
 from avro_ingest.stages.batch import BatchPlan, group_into_batches
 from avro_ingest.stages.claim import (
     COMMITTED,
@@ -109,7 +118,7 @@ def _utc_now() -> dt.datetime:
 
 def _set_aside(
     fs: FileSystem, rejection: Rejection, run_id: str, *, at: str | None = None
-) -> dict[str, Any] | None:
+) -> SetAside | None:
     """Quarantine one file with its reason (`at`: where it is now, when the claim moved it
     from landing); the summary's entry for it, or None when it was gone already."""
     record = QuarantineRecord(
@@ -123,7 +132,7 @@ def _set_aside(
         sidecar=rejection.sidecar,
     )
     target = quarantine(fs, rejection.landing, _utc_now().date().isoformat(), record)
-    return None if target is None else rejection.to_dict() | {"quarantined_to": target}
+    return None if target is None else {**rejection.to_dict(), "quarantined_to": target}
 
 
 def _closed(
@@ -149,7 +158,7 @@ def _closed(
 
 def plan_run(
     fs: FileSystem, config: IngestConfig, *, run_id: str, attempt: str = ""
-) -> dict[str, Any]:
+) -> PlanOutcome:
     """Detect, inspect, set bad files aside, and claim: the files this run will load, grouped
     by table, with the batches it takes over from runs that are gone."""
     owner = Owner(run_id, attempt)
@@ -162,7 +171,7 @@ def plan_run(
         return _plan_run(fs, config, owner)
 
 
-def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> dict[str, Any]:
+def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome:
     now = _utc_now()
     day = now.date().isoformat()
     steps: dict[str, float] = {}
@@ -221,11 +230,11 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> dict[str, A
     )
 
     started = time.monotonic()
-    quarantined: list[dict[str, Any]] = []
+    quarantined: list[SetAside] = []
     claimed: list[BatchPlan] = []
     if config.dry_run:
         claimed = batches
-        quarantined = [r.to_dict() | {"would_move_to": "_quarantine"} for r in rejected]
+        quarantined = [{**r.to_dict(), "would_move_to": "_quarantine"} for r in rejected]
     else:
         for rejection in rejected:
             if (entry := _set_aside(fs, rejection, owner.run_id)) is not None:
@@ -296,9 +305,9 @@ def _quarantine_from_staging(
     error_class: str,
     reason: str,
     run_id: str,
-) -> list[dict[str, Any]]:
+) -> list[SetAside]:
     """Set aside staged files of a batch (source path -> why), after Hive met them."""
-    moved = []
+    moved: list[SetAside] = []
     for staged in batch.files:
         if staged.source not in messages:
             continue
@@ -312,15 +321,15 @@ def _quarantine_from_staging(
             claimed_sidecar(staged.staged) if staged.sidecar else None,
         )
         entry = _set_aside(fs, rejection, run_id, at=staged.staged)
-        moved.append(entry or rejection.to_dict() | {"quarantined_to": None})
+        moved.append(entry or {**rejection.to_dict(), "quarantined_to": None})
     return moved
 
 
 @dataclass
 class _BatchOutcome:
     result: ConversionResult | None = None
-    failed: dict[str, Any] | None = None
-    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    failed: FailedBatch | None = None
+    quarantined: list[SetAside] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)
     verify_seconds: float = 0.0
 
@@ -340,12 +349,12 @@ def _schema_runs(batches: Sequence[BatchPlan]) -> list[list[BatchPlan]]:
 def load_table(
     fs: FileSystem,
     hive: SqlRunner,
-    table_group: dict[str, Any],
+    table_group: TableGroup,
     config: IngestConfig,
     *,
     run_id: str,
     attempt: str = "",
-) -> dict[str, Any]:
+) -> LoadOutcome:
     """Load every batch of one target table. Each batch is first sealed by this attempt (see
     claim.py); the table is created or evolved once per schema, then that schema's batches
     load `config.parallel_loads` at a time, each in its own HiveServer2 session. A failing
@@ -461,7 +470,7 @@ def _load_sealed(
     outcomes: list[_BatchOutcome],
     config: IngestConfig,
     owner: Owner,
-) -> dict[str, Any]:
+) -> LoadOutcome:
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_loads)) as pool:
         for run in _schema_runs(batches):
@@ -515,15 +524,17 @@ def _load_sealed(
     }
 
 
-def _failure(batch: BatchPlan, message: str, **more: Any) -> dict[str, Any]:
-    return {
+def _failure(batch: BatchPlan, message: str, *, taken_over: bool = False) -> FailedBatch:
+    failure: FailedBatch = {
         "batch_id": batch.batch_id,
         "landing": batch.landing,
         "database": batch.database,
         "table": f"{batch.database}.{batch.table}",
         "error": message,
-        **more,
     }
+    if taken_over:
+        failure["taken_over"] = True
+    return failure
 
 
 def _failed(batch: BatchPlan, error: Exception) -> _BatchOutcome:
@@ -533,7 +544,7 @@ def _failed(batch: BatchPlan, error: Exception) -> _BatchOutcome:
 
 def _set_aside_conflict(
     fs: FileSystem, batch: BatchPlan, conflict: SchemaConflict, owner: Owner
-) -> list[dict[str, Any]]:
+) -> list[SetAside]:
     moved = _quarantine_from_staging(
         fs,
         batch,
@@ -722,7 +733,7 @@ def _holds(fs: FileSystem, batch: BatchPlan) -> bool:
     return fs.status(manifest_path(batch.landing, batch.batch_id)) is not None
 
 
-def archive(fs: FileSystem, loads: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def archive(fs: FileSystem, loads: Sequence[LoadOutcome]) -> ArchiveOutcome:
     """Move each published batch's folder from committed to _archive/<day>/ in one rename."""
     started = time.monotonic()
     day = _utc_now().date().isoformat()
@@ -743,15 +754,16 @@ def archive(fs: FileSystem, loads: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def teardown(
-    fs: FileSystem, hive: SqlRunner, plan: dict[str, Any], loads: Sequence[dict[str, Any]] = ()
-) -> dict[str, Any]:
+    fs: FileSystem, hive: SqlRunner, plan: PlanOutcome, loads: Sequence[LoadOutcome] = ()
+) -> TeardownOutcome:
     """Drop the temporary tables and schema files of the batches this run planned, loaded or
     tried to, whatever happened: those of its own attempts, and those that an attempt killed
     mid-load left under an earlier seal of the same claim. A batch another live run took over
     is left to that run. Never a batch's data: the temporary tables do not own their files."""
     if plan.get("dry_run"):
         return {"dropped_tables": []}
-    batches = [b for t in plan.get("tables", []) for b in t["batches"]]
+    # Every batch this run planned, loaded or failed: each names its landing, database and id.
+    batches: list[Mapping[str, Any]] = [b for t in plan.get("tables", []) for b in t["batches"]]
     batches += [r for load in loads for r in load["results"]]
     batches += [f for load in loads for f in load["failed"]]
     taken_over = {

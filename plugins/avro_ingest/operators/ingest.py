@@ -15,6 +15,13 @@ from avro_ingest.exceptions import BatchesFailed
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.operators.context import config_of
+from avro_ingest.records import (
+    ArchiveOutcome,
+    LoadOutcome,
+    PublishOutcome,
+    TableGroup,
+    TeardownOutcome,
+)
 from avro_ingest.stages.convert import ConversionResult
 from avro_ingest.stages.publish import publish_to_impala
 from avro_ingest.stages.report import render_summary, summarise
@@ -64,7 +71,7 @@ class PlanBatchesOperator(_IngestOperator):
     """Detect, inspect, quarantine, group and claim. Returns the target tables (one entry per
     table, for dynamic mapping) and pushes the whole plan under the XCom key `plan`."""
 
-    def execute(self, context: Any) -> list[dict[str, Any]]:
+    def execute(self, context: Any) -> list[TableGroup]:
         config = config_of(context)
         plan = pipeline.plan_run(
             self.hdfs, config, run_id=str(context["run_id"]), attempt=_attempt(context)
@@ -81,8 +88,7 @@ class PlanBatchesOperator(_IngestOperator):
         )
         for item in plan["quarantined"]:
             self.log.warning("quarantined %s: %s", item["path"], item["message"])
-        tables: list[dict[str, Any]] = plan["tables"]
-        return tables
+        return plan["tables"]
 
 
 class LoadTableOperator(_IngestOperator):
@@ -95,7 +101,7 @@ class LoadTableOperator(_IngestOperator):
         super().__init__(**kwargs)
         self.table_group = table_group
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> LoadOutcome:
         config = config_of(context)
         outcome = pipeline.load_table(
             self.hdfs,
@@ -137,7 +143,7 @@ class PublishToImpalaOperator(BaseOperator):
 
     template_fields: Sequence[str] = ("loads", "impala_conn_id")
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> PublishOutcome:
         results = [ConversionResult(**r) for load in _results(self.loads) for r in load["results"]]
         run = None
         if self.impala_conn_id:
@@ -155,7 +161,7 @@ class ArchiveBatchesOperator(_IngestOperator):
         self.loads = loads
         self.plan = plan
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> ArchiveOutcome:
         if not self.plan:
             return {"batches": [], "seconds": 0.0}
         return pipeline.archive(self.hdfs, _results(self.loads))
@@ -185,7 +191,7 @@ class TeardownOperator(_IngestOperator):
         self.plan_task_id = plan_task_id
         self.load_task_id = load_task_id
 
-    def execute(self, context: Any) -> dict[str, Any]:
+    def execute(self, context: Any) -> TeardownOutcome:
         plan = _pull(context, self.plan_task_id, key="plan")
         if not plan:
             self.log.info("no plan (nothing to do, or planning failed): nothing to tear down")

@@ -30,6 +30,7 @@ from avro_ingest.files import FileEntry
 from avro_ingest.hive.naming import to_table_name
 from avro_ingest.hive.tables import build_plan
 from avro_ingest.ports import FileSystem
+from avro_ingest.records import SetAside
 
 __all__ = ["FileInfo", "Rejection", "inspect_files", "table_for"]
 
@@ -59,7 +60,7 @@ class Rejection:
     step: str
     sidecar: str | None = None  # the .avsc beside the file, set aside with it
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> SetAside:
         return {
             "path": self.entry.path,
             "size": self.entry.size,

@@ -16,6 +16,7 @@ from avro_ingest.hive.tables import (
     render_impala_invalidate_metadata,
     render_impala_refresh_partition,
 )
+from avro_ingest.records import PublishOutcome
 from avro_ingest.stages.convert import ConversionResult
 
 __all__ = ["impala_statements", "publish_to_impala"]
@@ -42,7 +43,7 @@ def impala_statements(results: Sequence[ConversionResult]) -> list[str]:
 
 def publish_to_impala(
     results: Sequence[ConversionResult], run: Callable[[list[str]], Any] | None
-) -> dict[str, Any]:
+) -> PublishOutcome:
     """Run the statements for `results` with `run` (the Impala hook's); with no Impala
     configured (`run` None) log what would have run."""
     statements = impala_statements([r for r in results if not r.dry_run])
