@@ -136,6 +136,24 @@ class _Handler(ImpalaHiveServer2Service.Iface):  # Thrift names its methods in C
         return TCloseImpalaOperationResp(status=_ok(), dml_result=TDmlResult(rows_modified={}))
 
 
+class _Server(TThreadedServer):  # type: ignore[misc]
+    """Thrift's threaded server, with an end: its own loop logs and retries for ever once
+    the socket is closed."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args, daemon=True)
+        self.stopped = threading.Event()
+
+    def serve(self) -> None:
+        self.serverTransport.listen()
+        while not self.stopped.is_set():
+            try:
+                client = self.serverTransport.accept()
+            except Exception:
+                continue  # closed for the end, or a client gone mid-accept
+            threading.Thread(target=self.handle, args=(client,), daemon=True).start()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -146,16 +164,16 @@ def _free_port() -> int:
 def impala_service(catalog: ImpalaCatalog) -> Iterator[int]:
     """Serve `catalog` on a free local port for the duration; yields the port."""
     port = _free_port()
-    server = TThreadedServer(
+    server = _Server(
         ImpalaHiveServer2Service.Processor(_Handler(catalog)),
         TServerSocket(host="127.0.0.1", port=port),
         TBufferedTransportFactory(),
         TBinaryProtocolFactory(),
-        daemon=True,
     )
     threading.Thread(target=server.serve, daemon=True).start()
     try:
         yield port
     finally:
         catalog.release.set()
+        server.stopped.set()
         server.serverTransport.close()

@@ -482,6 +482,9 @@ def _put_back(fs: FileSystem, staged: StagedFile, landing: str) -> str:
         else f"{landing}/{staged.staged.rsplit('/', 1)[-1]}"
     )
     candidate, suffix = target, 0
+    # Its sub-folder may have been removed since the claim: a rename into a missing folder
+    # fails as a taken name would, for ever.
+    fs.makedirs(target.rsplit("/", 1)[0])
     while not fs.rename(staged.staged, candidate):
         if fs.status(staged.staged) is None:
             return candidate

@@ -1,0 +1,91 @@
+"""The planning step over an in-memory HDFS: what lands is claimed once, or set aside with its
+reason; nothing is lost. (tests/integration runs the same on the real HDFS.)"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import fastavro
+from avro_ingest import pipeline
+from avro_ingest.config import IngestConfig
+
+from .memory_fs import MemoryFileSystem
+
+LANDING = "/landing/clicks"
+SCHEMA = {"type": "record", "name": "Click", "fields": [{"name": "n", "type": "long"}]}
+
+
+def avro(records: int) -> bytes:
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, SCHEMA, [{"n": i} for i in range(records)])
+    return buffer.getvalue()
+
+
+def config(**more: object) -> IngestConfig:
+    return IngestConfig.from_dict(
+        {
+            "landing_paths": [LANDING],
+            "database": "lake",
+            "target_root": "/warehouse",
+            "quiet_period_seconds": 0,
+        }
+        | more
+    )
+
+
+def places(fs: MemoryFileSystem) -> dict[str, list[str]]:
+    """Where each landed file name is now (data files only)."""
+    found: dict[str, list[str]] = {}
+    for path in fs.files:
+        name = path.rsplit("/", 1)[-1]
+        if name.endswith(".avro") and not path.startswith(f"{LANDING}/_work"):
+            found.setdefault(name.split("__")[-1], []).append(path)
+    return found
+
+
+def test_each_landed_file_is_claimed_once_and_a_bad_one_is_set_aside_with_its_reason() -> None:
+    fs = MemoryFileSystem()
+    for i in range(5):
+        fs.write_bytes(f"{LANDING}/good{i}.avro", avro(i + 1))
+    fs.write_bytes(f"{LANDING}/cut.avro", avro(50)[:-20])
+
+    plan = pipeline.plan_run(fs, config(), run_id="run-1")
+
+    claimed = [f for t in plan["tables"] for b in t["batches"] for f in b["files"]]
+    assert sorted(f["source"].rsplit("/", 1)[-1] for f in claimed) == [
+        f"good{i}.avro" for i in range(5)
+    ]
+    assert all("/_staging/" in f["staged"] and f["staged"] in fs.files for f in claimed)
+    assert sum(f["records"] for f in claimed) == 15
+    (bad,) = plan["quarantined"]
+    assert bad["path"] == f"{LANDING}/cut.avro" and bad["reason"] == "truncated"
+    reason = json.loads(fs.read(f"{bad['quarantined_to']}.reason.json"))
+    assert reason["reason"] == "truncated" and "cut.avro" in reason["message"]
+    assert all(len(paths) == 1 for paths in places(fs).values()), places(fs)
+    assert not fs.list_files(LANDING)
+
+
+def test_a_second_run_while_the_first_holds_its_claim_takes_nothing() -> None:
+    fs = MemoryFileSystem()
+    for i in range(3):
+        fs.write_bytes(f"{LANDING}/f{i}.avro", avro(2))
+    first = pipeline.plan_run(fs, config(), run_id="run-1")
+
+    second = pipeline.plan_run(fs, config(), run_id="run-2")
+
+    assert sum(len(t["batches"]) for t in first["tables"]) >= 1
+    assert second["tables"] == [] and second["quarantined"] == []
+    assert sorted(places(fs)) == ["f0.avro", "f1.avro", "f2.avro"]
+    assert all(len(paths) == 1 for paths in places(fs).values())
+
+
+def test_a_file_its_writer_still_holds_open_waits_for_a_later_run() -> None:
+    fs = MemoryFileSystem()
+    fs.write_bytes(f"{LANDING}/open.avro", avro(3))
+    fs.open_for_write.add(f"{LANDING}/open.avro")
+
+    plan = pipeline.plan_run(fs, config(), run_id="run-1")
+
+    assert plan["tables"] == [] and plan["waiting"] == 1
+    assert f"{LANDING}/open.avro" in fs.files
