@@ -34,7 +34,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --no-index --find-links $(WHEELS) -r requirements-dev.txt
 	@touch $@
 
-venv: $(VENV)/.installed
+# The package (plugins/) and the repository's own modules (stack, tests, bench) importable by
+# every program this venv runs, with no sys.path edits in the scripts.
+$(VENV)/.paths: $(VENV)/.installed
+	@$(PY) -c 'import sysconfig; open(sysconfig.get_paths()["purelib"] + "/avro-ingest.pth", "w").write("$(CURDIR)/plugins\n$(CURDIR)\n")'
+	@touch $@
+
+venv: $(VENV)/.installed $(VENV)/.paths
 
 stack-up: venv
 	@$(STACK) up

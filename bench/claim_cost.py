@@ -12,14 +12,12 @@ import argparse
 import io
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 
 from stack.airflow_env import configure  # noqa: E402
 

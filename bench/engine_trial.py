@@ -34,7 +34,6 @@ from pathlib import Path
 from impala.dbapi import connect
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "plugins"))
 from avro_ingest.stages.convert import conversion_settings  # noqa: E402
 
 

@@ -21,12 +21,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "plugins"), str(ROOT / "bench" / "e2e")]
 
 import fastavro  # noqa: E402
 from avro_ingest.avro.blocks import count_records  # noqa: E402
 from avro_ingest.avro.header import BytesRangeReader, read_header  # noqa: E402
-from generate import SetSpec, _columns, _pools, _records, build_schema  # noqa: E402
+
+from bench.e2e.generate import SetSpec, _columns, _pools, _records, build_schema  # noqa: E402
 
 
 def best_of(times: int, work: object) -> float:

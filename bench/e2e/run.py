@@ -35,10 +35,6 @@ REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 WORK = REPO / "bench" / ".work" / "e2e"
 WORK.mkdir(parents=True, exist_ok=True)
-sys.path.insert(0, str(REPO / "plugins"))
-sys.path.insert(0, str(HERE))
-
-sys.path.insert(0, str(REPO))
 from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
 
 configure(WORK / "airflow-home")
@@ -47,7 +43,8 @@ os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
 os.environ.pop("AVRO_INGEST_IMPALA_CONN_ID", None)  # Impala is left out of every contender
 
 import psutil  # noqa: E402
-from generate import SetSpec, ensure_set, expected_row  # noqa: E402
+
+from bench.e2e.generate import SetSpec, ensure_set, expected_row  # noqa: E402
 
 STACK = REPO / "stack" / "stack.sh"
 HS2_PID = REPO / "stack" / ".state" / "run" / "hiveserver2.pid"
@@ -407,7 +404,6 @@ def prepare_airflow() -> None:
 def warm_up_airflow() -> float:
     """One run with nothing to do, untimed: dag.test() starts Airflow's execution API inside
     this process on its first run (about 5 s), which a deployed Airflow has running already."""
-    sys.path.insert(0, str(REPO))
     from tests.integration.dag_runner import run_dag
 
     empty = f"{HDFS_ROOT}/warm-up-empty"
@@ -426,7 +422,6 @@ def run_dag_on(
     split_folders: int = 0,
     ids: list[int] | None = None,
 ) -> dict[str, Any]:
-    sys.path.insert(0, str(REPO))
     from tests.integration.dag_runner import run_dag
 
     folder = f"{HDFS_ROOT}/{spec.key}/files"
@@ -740,7 +735,7 @@ def add_pairs_to_last_run(n: int) -> int:
     warm_up_airflow()
     R["pairs"] = dag_spark_pairs(small, n) | {"at": datetime.now(UTC).isoformat(timespec="minutes")}
     path.write_text(json.dumps(R, indent=1, default=str))
-    import report
+    from bench.e2e import report
 
     report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
     log(f"pairs: {R['pairs']}; failures: {FAILURES or 'none'}")
@@ -898,7 +893,7 @@ def main() -> int:
     R["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     R["failures"] = FAILURES
     (WORK / f"results-{mode}.json").write_text(json.dumps(R, indent=1, default=str))
-    import report
+    from bench.e2e import report
 
     report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
     log(f"done in {R['total_seconds']} s; failures: {FAILURES or 'none'}")
