@@ -344,6 +344,22 @@ def decode_error_message(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}"
 
 
+# --- the wire format's own signals (never leave avro/: mapped to a bad-file error there) -------
+
+
+class NeedMore(Exception):
+    """The bytes ended before the value did; `needed` is how many bytes from the start of the
+    buffer are needed at least."""
+
+    def __init__(self, needed: int) -> None:
+        super().__init__(needed)
+        self.needed = needed
+
+
+class VarintTooLong(Exception):
+    """More than 10 bytes carry a continuation bit: not a 64-bit long."""
+
+
 # --- files that move under us ----------------------------------------------------------------
 
 

@@ -27,8 +27,15 @@ from fastavro.schema import fingerprint as _fastavro_fingerprint
 from fastavro.schema import to_parsing_canonical_form
 
 from avro_ingest.avro.header import SYNC_SIZE, AvroHeader
-from avro_ingest.avro.wire import MAX_VARINT_BYTES, NeedMore, VarintTooLong, decode_long
-from avro_ingest.exceptions import AvroIngestError, CorruptBlock, InvalidSchema, TruncatedFile
+from avro_ingest.avro.wire import MAX_VARINT_BYTES, decode_long
+from avro_ingest.exceptions import (
+    AvroIngestError,
+    CorruptBlock,
+    InvalidSchema,
+    NeedMore,
+    TruncatedFile,
+    VarintTooLong,
+)
 
 __all__ = ["BinaryStream", "count_records", "fingerprint"]
 

@@ -27,7 +27,6 @@ from typing import Any, Protocol
 from fastavro.schema import parse_schema
 
 from avro_ingest.avro import wire
-from avro_ingest.avro.wire import NeedMore, VarintTooLong
 from avro_ingest.exceptions import (
     AvroIngestError,
     CodecLibraryMissing,
@@ -35,9 +34,11 @@ from avro_ingest.exceptions import (
     EmptyFile,
     HeaderTooLarge,
     InvalidSchema,
+    NeedMore,
     NotAvroFile,
     TruncatedFile,
     UnsupportedCodec,
+    VarintTooLong,
 )
 
 __all__ = [

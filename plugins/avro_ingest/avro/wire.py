@@ -3,23 +3,12 @@ specification, "Binary Encoding"). The one decoder of it, for the header and the
 
 from __future__ import annotations
 
-__all__ = ["MAX_VARINT_BYTES", "NeedMore", "VarintTooLong", "decode_long"]
+from avro_ingest.exceptions import NeedMore, VarintTooLong
+
+__all__ = ["MAX_VARINT_BYTES", "decode_long"]
 
 # A zigzag varint for a 64-bit long never needs more than 10 bytes.
 MAX_VARINT_BYTES = 10
-
-
-class NeedMore(Exception):
-    """The bytes ended before the value did; `needed` is how many bytes from the start of the
-    buffer are needed at least."""
-
-    def __init__(self, needed: int) -> None:
-        super().__init__(needed)
-        self.needed = needed
-
-
-class VarintTooLong(Exception):
-    """More than MAX_VARINT_BYTES bytes carry a continuation bit: not a 64-bit long."""
 
 
 def decode_long(buf: bytes, pos: int) -> tuple[int, int]:
