@@ -56,7 +56,12 @@ def test_the_form_shows_every_setting_with_a_title_help_and_a_section(
         schema = dag.params.get_param(name).schema
         assert schema["title"] and schema["section"] and dag.params.get_param(name).description
     required = {n for n in dag.params if "null" not in dag.params.get_param(n).schema["type"]}
-    assert required == {"landing_path", "table_name_rule", "database", "target_root"}
+    assert required == {
+        "landing_path",
+        "table_name_rule",
+        "database",
+        "target_root",
+    }
     rule = dag.params.get_param("table_name_rule").schema
     assert rule["enum"] == ["schema", "folder", "fixed"]
     assert set(rule["values_display"]) == set(rule["enum"])

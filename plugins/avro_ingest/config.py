@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from avro_ingest.exceptions import InvalidSetting
+from avro_ingest.hive.evolution import Mode
 from avro_ingest.settings import FOLDER_PATTERN, SETTING, TABLE_PATTERN, read_form
 
 __all__ = ["TABLE_NAME_RULES", "IngestConfig"]
@@ -50,6 +51,8 @@ class IngestConfig:
     lease_seconds: int = 600
     # A batch that failed to load this many times is set aside with its last error.
     max_batch_failures: int = 3
+    # How a table follows a batch whose schema differs (avro_ingest.hive.evolution).
+    schema_changes: Mode = "evolve"
     # A file whose content (HDFS checksum) was claimed before is set aside as a duplicate
     # delivery; True loads re-deliveries again.
     load_duplicates: bool = False
@@ -69,6 +72,7 @@ class IngestConfig:
             "max_files_per_batch",
             "lease_seconds",
             "max_batch_failures",
+            "schema_changes",
         ):
             SETTING[name].check(getattr(self, name))
         SETTING["parallel_loads"].check(self.parallel_loads)
@@ -122,6 +126,7 @@ def config_from_params(params: Mapping[str, Any]) -> IngestConfig:
         min_parallel_batch_bytes=int(form["min_parallel_batch_mib"] * 1024**2),
         lease_seconds=form["lease_seconds"],
         max_batch_failures=form["max_batch_failures"],
+        schema_changes=form["schema_changes"],
         load_duplicates=form["load_duplicates"],
         dry_run=form["dry_run"],
     )

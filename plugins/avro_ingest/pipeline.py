@@ -89,6 +89,7 @@ from avro_ingest.stages.convert import (
     plan_for,
     prepare_table,
     publish_partition,
+    record_schema_change,
     render_show_tables_like,
     schema_json,
     table_state,
@@ -442,7 +443,7 @@ def _roll_forward(hive: SqlRunner, located: Located, config: IngestConfig) -> _B
     batch = replace(manifest.batch, batch_id=located.batch_id)
     location = manifest.location or ""
     if table_state(hive, batch.database, batch.table) is None:
-        prepare_table(hive, batch, target_root=config.target_root)
+        prepare_table(hive, batch, target_root=config.target_root, mode=config.schema_changes)
     statement = publish_partition(hive, batch, location)
     log.info("batch %s was committed by run %s; published it", batch.batch_id, manifest.run_id)
     result = ConversionResult.of(
@@ -476,8 +477,14 @@ def _load_sealed(
         for run in _schema_runs(batches):
             try:
                 prepared = prepare_table(
-                    hive, run[0], target_root=config.target_root, dry_run=config.dry_run
+                    hive,
+                    run[0],
+                    target_root=config.target_root,
+                    dry_run=config.dry_run,
+                    mode=config.schema_changes,
                 )
+                if prepared.changes and not config.dry_run:
+                    record_schema_change(fs, config.target_root, run[0], prepared.changes)
             except SchemaConflict as conflict:
                 outcomes.extend(
                     _BatchOutcome(quarantined=_set_aside_conflict(fs, batch, conflict, owner))
@@ -496,7 +503,7 @@ def _load_sealed(
             loaded = pool.map(
                 lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),
                 run,
-                [prepared] + [ALREADY_READY] * (len(run) - 1),
+                [prepared] + [prepared.again()] * (len(run) - 1),
             )
             done = [outcome for batch_outcomes in loaded for outcome in batch_outcomes]
             outcomes.extend(done)
@@ -722,7 +729,7 @@ def _isolate(
     outcomes: list[_BatchOutcome] = []
     for index, half in enumerate(halves):
         outcomes.extend(
-            _load_batch(fs, hive, half, table if index == 0 else ALREADY_READY, config, owner)
+            _load_batch(fs, hive, half, table if index == 0 else table.again(), config, owner)
         )
     return outcomes
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from avro_ingest.exceptions import InvalidSetting
+from avro_ingest.hive.evolution import MODES
 from avro_ingest.hive.quoting import IDENTIFIER_PATTERN
 
 __all__ = ["SETTINGS", "Setting", "param_schemas", "read_form"]
@@ -73,7 +74,8 @@ class Setting:
         if self.pattern is not None:
             schema["pattern"] = self.pattern
         if self.choices:
-            schema["enum"] = list(self.choices)
+            # An optional choice left empty takes its default.
+            schema["enum"] = [*self.choices, *([None] if self.optional else [])]
             schema["values_display"] = dict(self.choices)
         return schema
 
@@ -257,6 +259,18 @@ SETTINGS: tuple[Setting, ...] = (
         "integer",
         600,
         minimum=10,
+    ),
+    Setting(
+        "schema_changes",
+        "Schema changes",
+        "What a batch whose schema differs from its table does: follow compatible changes "
+        "(new fields, missing fields, widened numbers, renames by alias), keep the table as "
+        "it is, or keep its columns and drop new fields. Any other change sets the batch's "
+        "files aside, naming the field and both types.",
+        SAFETY,
+        "string",
+        "evolve",
+        choices=dict(MODES),
     ),
     Setting(
         "max_batch_failures",

@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from avro_ingest.hive.evolution import evolution_table_markdown
 from avro_ingest.hive.types import TYPE_TABLE, type_table_markdown
 from avro_ingest.settings import settings_markdown
 
@@ -48,6 +49,13 @@ def test_readme_carries_the_generated_settings_table():
     begin = text.index("-->\n", text.index("<!-- BEGIN SETTINGS TABLE")) + 4
     end = text.index("<!-- END SETTINGS TABLE -->")
     assert text[begin:end] == settings_markdown(), "README.md's settings table is out of date"
+
+
+def test_readme_carries_the_generated_evolution_table():
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    begin = text.index("-->\n", text.index("<!-- BEGIN EVOLUTION TABLE")) + 4
+    end = text.index("<!-- END EVOLUTION TABLE -->")
+    assert text[begin:end] == evolution_table_markdown(), "README.md's evolution table is old"
 
 
 def test_every_test_the_readmes_tried_table_names_exists():

@@ -7,6 +7,7 @@ verified and the batch committed (`publish_partition`), so readers never see unv
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import time
@@ -14,8 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from avro_ingest.exceptions import SchemaConflict, StatementFailed
-from avro_ingest.hive.quoting import compose, identifier, join, qualified, string_literal
+from avro_ingest.exceptions import StatementFailed
+from avro_ingest.hive.evolution import Evolution, Mode, evolve
+from avro_ingest.hive.quoting import (
+    SqlFragment,
+    compose,
+    identifier,
+    join,
+    qualified,
+    string_literal,
+)
 from avro_ingest.hive.sql import render
 from avro_ingest.hive.tables import (
     TablePlan,
@@ -28,7 +37,7 @@ from avro_ingest.hive.tables import (
     render_insert_overwrite_table,
 )
 from avro_ingest.hive.types import HIVE_SESSION_SETTINGS
-from avro_ingest.ports import SqlRunner
+from avro_ingest.ports import FileSystem, SqlRunner
 from avro_ingest.stages.batch import BatchPlan
 from avro_ingest.stages.layout import pending_table_name, schema_file, temp_table_name
 
@@ -44,8 +53,9 @@ __all__ = [
     "partition_location",
     "prepare_table",
     "publish_partition",
+    "read_schema_history",
     "reader_schema",
-    "reconcile",
+    "record_schema_change",
     "table_statements",
     "target_location",
 ]
@@ -83,6 +93,7 @@ class ConversionResult:
     # Finished by a later attempt than the one that loaded it, which may have died before
     # Impala heard of its table: the Impala step invalidates the table again.
     resumed: bool = False
+    schema_changes: list[str] = field(default_factory=list)  # what this batch changed
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -98,6 +109,7 @@ class ConversionResult:
             partition=batch.partition,
             new_table=table.new_table,
             added_columns=list(table.added_columns),
+            schema_changes=list(table.changes),
             files=len(batch.files),
             bytes=batch.size,
             records_expected=batch.records,
@@ -108,6 +120,35 @@ class ConversionResult:
 
 def target_location(target_root: str, database: str, table: str) -> str:
     return f"{target_root}/{database}/{table}"
+
+
+def history_folder(target_root: str, database: str, table: str) -> str:
+    """Where the table's schema changes are kept, one small file each (readers skip `_`)."""
+    return f"{target_location(target_root, database, table)}/_schema_history"
+
+
+def record_schema_change(
+    fs: FileSystem, target_root: str, batch: BatchPlan, changes: Sequence[str]
+) -> str:
+    """Keep, beside the table, what a batch changed in it and when."""
+    now = dt.datetime.now(dt.UTC)
+    path = (
+        f"{history_folder(target_root, batch.database, batch.table)}/"
+        f"{now.strftime('%Y%m%dT%H%M%S%fZ')}_{batch.batch_id}.json"
+    )
+    record = {"time": now.isoformat(), "batch_id": batch.batch_id, "changes": list(changes)}
+    fs.write_bytes(path, json.dumps(record).encode())
+    log.info("%s.%s: %s (batch %s)", batch.database, batch.table, changes, batch.batch_id)
+    return path
+
+
+def read_schema_history(fs: FileSystem, target_root: str, database: str, table: str) -> list[Any]:
+    """The table's recorded schema changes, oldest first."""
+    folder = history_folder(target_root, database, table)
+    return [
+        json.loads(fs.read_range(entry.path, 0, entry.size))
+        for entry in sorted(fs.list_files(folder), key=lambda e: e.path)
+    ]
 
 
 def partition_location(target_root: str, batch: BatchPlan) -> str:
@@ -145,28 +186,6 @@ def _normalise_type(hive_type: str) -> str:
     return hive_type.replace("`", "").replace(" ", "").lower()
 
 
-def reconcile(plan: TablePlan, existing: TableState | None) -> list[str]:
-    """Names of the plan's columns to add to an existing table (empty: none, or a new table).
-
-    Allowed: the same columns, or the existing columns followed by new ones (a later schema
-    with fields added at the end). Anything else, including an older schema that lacks some of
-    the table's columns, is a SchemaConflict naming the first difference.
-    """
-    if existing is None:
-        return []
-    planned = [(c.name, _normalise_type(c.parquet_type.sql)) for c in plan.columns]
-    table = list(existing.columns)
-    for position, have in enumerate(table):
-        want = planned[position] if position < len(planned) else None
-        if want != have:
-            got = f"{want[0]} {want[1]}" if want else "no such column"
-            raise SchemaConflict(
-                f"column {position + 1} is {have[0]} {have[1]} in the table but {got} in the "
-                "batch's schema (new fields may only be added at the end)"
-            )
-    return [name for name, _ in planned[len(table) :]]
-
-
 def render_create_database(database: str) -> str:
     return render("create_database.sql", database=identifier(database))
 
@@ -179,6 +198,15 @@ def render_show_tables_like(database: str, table: str) -> str:
 
 def render_describe_table(database: str, table: str) -> str:
     return render("describe_table.sql", table=qualified(database, table))
+
+
+def render_change_column(database: str, table: str, column: str, kind: SqlFragment) -> str:
+    return render(
+        "alter_table_change_column.sql",
+        table=qualified(database, table),
+        column=identifier(column),
+        type=kind,
+    )
 
 
 def render_add_columns(plan: TablePlan, database: str, table: str, names: Sequence[str]) -> str:
@@ -215,17 +243,27 @@ def parse_describe(rows: Sequence[tuple[Any, ...]]) -> TableState:
 
 
 def table_statements(
-    batch: BatchPlan, plan: TablePlan, *, existing: TableState | None, target_root: str
-) -> tuple[list[str], list[str]]:
-    """What the target table needs before the batch loads (created, or columns added), and the
-    names of the columns added."""
-    added = reconcile(plan, existing)
+    batch: BatchPlan,
+    plan: TablePlan,
+    *,
+    existing: TableState | None,
+    target_root: str,
+    mode: Mode = "evolve",
+) -> tuple[list[str], Evolution]:
+    """What the target table needs before the batch loads (created, columns added or
+    widened), and the batch's columns as the table takes them (see hive/evolution.py)."""
+    evolution = evolve(plan, existing.columns if existing else None, mode=mode, schema=batch.schema)
     if existing is None:
         location = target_location(target_root, batch.database, batch.table)
-        return [render_create_parquet_table(plan, batch.database, batch.table, location)], added
-    if added:
-        return [render_add_columns(plan, batch.database, batch.table, added)], added
-    return [], added
+        return [render_create_parquet_table(plan, batch.database, batch.table, location)], evolution
+    ddl = []
+    if evolution.add:
+        ddl.append(render_add_columns(evolution.plan, batch.database, batch.table, evolution.add))
+    ddl.extend(
+        render_change_column(batch.database, batch.table, name, kind)
+        for name, kind in evolution.widen
+    )
+    return ddl, evolution
 
 
 def load_statements(
@@ -300,14 +338,26 @@ class PreparedTable:
     new_table: bool
     added_columns: tuple[str, ...]
     statements: tuple[str, ...]
+    # The batch's columns as the table takes them (renamed, cast); None: as its schema says.
+    plan: TablePlan | None = None
+    changes: tuple[str, ...] = ()  # what changed in the table, in words
+
+    def again(self) -> PreparedTable:
+        """The same table for another batch of the same schema: ready, nothing to change."""
+        return PreparedTable(new_table=False, added_columns=(), statements=(), plan=self.plan)
 
 
-# A table that batches of its schema found ready: another batch created or evolved it.
+# A table that a batch found ready (a committed batch rolled forward, which does not convert).
 ALREADY_READY = PreparedTable(new_table=False, added_columns=(), statements=())
 
 
 def prepare_table(
-    hive: SqlRunner, batch: BatchPlan, *, target_root: str, dry_run: bool = False
+    hive: SqlRunner,
+    batch: BatchPlan,
+    *,
+    target_root: str,
+    dry_run: bool = False,
+    mode: Mode = "evolve",
 ) -> PreparedTable:
     """Create the database and the target table, or add the batch's new columns to it. Run
     once before loading batches of one schema, so that their INSERTs can run side by side.
@@ -316,16 +366,20 @@ def prepare_table(
     if dry_run:
         # What a real run would do: the table's state is read, nothing is changed.
         existing = table_state(hive, batch.database, batch.table)
-        ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+        ddl, evolution = table_statements(
+            batch, plan, existing=existing, target_root=target_root, mode=mode
+        )
         statements = (render_create_database(batch.database), *ddl)
-        return PreparedTable(existing is None, tuple(added), statements)
+        return _prepared(existing is None, evolution, statements)
     _create_unless_there(
         hive,
         render_create_database(batch.database),
         lambda: _named(hive.query(render_show_databases_like(batch.database)), batch.database),
     )
     existing = table_state(hive, batch.database, batch.table)
-    ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+    ddl, evolution = table_statements(
+        batch, plan, existing=existing, target_root=target_root, mode=mode
+    )
     if ddl and existing is None:
         created = _create_unless_there(
             hive, ddl[0], lambda: table_state(hive, batch.database, batch.table) is not None
@@ -333,12 +387,24 @@ def prepare_table(
         if not created:
             # Another run created the table at the same moment: evolve it like any other.
             existing = table_state(hive, batch.database, batch.table)
-            ddl, added = table_statements(batch, plan, existing=existing, target_root=target_root)
+            ddl, evolution = table_statements(
+                batch, plan, existing=existing, target_root=target_root, mode=mode
+            )
             if ddl:
                 hive.run_statements(ddl)
     elif ddl:
         hive.run_statements(ddl)
-    return PreparedTable(existing is None, tuple(added), tuple(ddl))
+    return _prepared(existing is None, evolution, tuple(ddl))
+
+
+def _prepared(new: bool, evolution: Evolution, statements: tuple[str, ...]) -> PreparedTable:
+    return PreparedTable(
+        new_table=new,
+        added_columns=evolution.add,
+        statements=statements,
+        plan=evolution.plan,
+        changes=tuple(evolution.changes),
+    )
 
 
 def _create_unless_there(hive: SqlRunner, statement: str, there: Callable[[], bool]) -> bool:
@@ -366,8 +432,9 @@ def convert_batch(
 ) -> ConversionResult:
     """Convert one batch into its pending Parquet output at `location` (the schema file must be
     on HDFS at layout.schema_file), in one session. The caller verifies the row count and
-    publishes the partition. `table` tells whether this batch created or evolved the table."""
-    plan = plan_for(batch)
+    publishes the partition. `table` tells whether this batch created or evolved the table,
+    and holds the batch's columns as the table takes them."""
+    plan = table.plan or plan_for(batch)
     statements = load_statements(
         batch, plan, schema_url=schema_file(batch.landing, batch.batch_id), location=location
     )

@@ -1,5 +1,5 @@
-"""Make loaded batches visible in Impala: INVALIDATE METADATA for a new table (or new
-columns, which REFRESH does not see, or a batch finished by a later attempt, whose first
+"""Make loaded batches visible in Impala: INVALIDATE METADATA for a new table (or a change of
+its columns, which REFRESH does not see, or a batch finished by a later attempt, whose first
 attempt may have died before Impala heard of the table), REFRESH of just the partitions
 written, then COMPUTE INCREMENTAL STATS on them. Every statement is idempotent, so a retry
 runs them all again."""
@@ -29,7 +29,7 @@ def impala_statements(results: Sequence[ConversionResult]) -> list[str]:
     invalidated: set[tuple[str, str]] = set()
     for result in results:
         key = (result.database, result.table)
-        stale = result.new_table or result.added_columns or result.resumed
+        stale = result.new_table or result.schema_changes or result.resumed
         if stale and key not in invalidated:
             statements.append(render_impala_invalidate_metadata(*key))
             invalidated.add(key)

@@ -18,7 +18,14 @@ def summarise(
     archived: Mapping[str, Any],
 ) -> dict[str, Any]:
     tables: dict[str, dict[str, Any]] = defaultdict(
-        lambda: {"files": 0, "rows": 0, "bytes": 0, "batches": 0, "new_table": False}
+        lambda: {
+            "files": 0,
+            "rows": 0,
+            "bytes": 0,
+            "batches": 0,
+            "new_table": False,
+            "schema_changes": [],
+        }
     )
     step_seconds: dict[str, float] = dict(plan.get("step_seconds", {}))
     failed: list[dict[str, Any]] = []
@@ -30,6 +37,7 @@ def summarise(
             row["bytes"] += result["bytes"]
             row["batches"] += 1
             row["new_table"] = row["new_table"] or result["new_table"]
+            row["schema_changes"].extend(result.get("schema_changes", []))
         failed.extend(load.get("failed", []))
         for step, seconds in load.get("step_seconds", {}).items():
             step_seconds[step] = step_seconds.get(step, 0.0) + seconds
@@ -64,6 +72,9 @@ def render_summary(summary: Mapping[str, Any]) -> str:
         f"{'total':<40} {summary['files_ingested']:>5} {summary['rows_ingested']:>11} "
         f"{summary['bytes_ingested']:>14}"
     )
+    for name, row in sorted(summary["tables"].items()):
+        if row.get("schema_changes"):
+            lines.append(f"schema of {name}: {', '.join(row['schema_changes'])}")
     if summary["quarantined"]:
         lines.append(f"quarantined: {len(summary['quarantined'])} file(s)")
         for item in summary["quarantined"]:

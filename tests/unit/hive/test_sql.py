@@ -22,6 +22,7 @@ EXPECTED_TEMPLATES = {
     "insert_overwrite_table.sql": {"table", "select_list", "source"},
     "create_parquet_pending_table.sql": {"table", "columns", "location"},
     "add_partition.sql": {"table", "partition_spec", "location"},
+    "alter_table_change_column.sql": {"table", "column", "type"},
 }
 
 

@@ -15,6 +15,7 @@ def result(
         partition={"ingest_date": "2026-11-26", "batch_id": batch},
         new_table=new,
         added_columns=added or [],
+        schema_changes=[f"added {name}" for name in added or []],
         files=1,
         bytes=1,
         records_expected=1,
@@ -49,3 +50,9 @@ def test_a_batch_finished_by_a_later_attempt_invalidates_its_table() -> None:
     statements = impala_statements([result("b1", resumed=True), result("b2")])
     assert statements[0] == "INVALIDATE METADATA `lake`.`click`"
     assert not [s for s in statements if s.startswith("REFRESH")]
+
+
+def test_a_widened_column_invalidates_its_table() -> None:
+    widened = result("b1")
+    widened.schema_changes = ["widened hits to BIGINT"]
+    assert impala_statements([widened])[0] == "INVALIDATE METADATA `lake`.`click`"

@@ -26,7 +26,10 @@ def test_summary_adds_up_tables_quarantine_and_steps() -> None:
         },
         loads=[
             {
-                "results": [result, result | {"files": 1, "rows_verified": 50}],
+                "results": [
+                    result,
+                    result | {"files": 1, "rows_verified": 50, "schema_changes": ["added ref"]},
+                ],
                 "failed": [],
                 "quarantined": [],
                 "step_seconds": {"convert": 4.0, "verify": 2.0},
@@ -41,6 +44,7 @@ def test_summary_adds_up_tables_quarantine_and_steps() -> None:
         "bytes": 1800,
         "batches": 2,
         "new_table": True,
+        "schema_changes": ["added ref"],
     }
     assert summary["rows_ingested"] == 650 and summary["files_ingested"] == 4
     assert summary["step_seconds"] == {
@@ -55,3 +59,4 @@ def test_summary_adds_up_tables_quarantine_and_steps() -> None:
     assert "lake.click" in text and "650" in text
     assert "truncated" in text and "/l/bad.avro: file is truncated" in text
     assert "not yet complete, left for a later run: 2 file(s)" in text
+    assert "schema of lake.click: added ref" in text

@@ -1,0 +1,175 @@
+"""Schema changes across deliveries, on the real HiveServer2: a table follows compatible
+changes (a field added in the middle, a widened number, a rename by alias, an older schema
+after a newer one), old and new rows read back with their values, a conflict sets the batch
+aside naming the field and both types while another table loads, and the other two modes."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from typing import Any
+
+import fastavro
+import pytest
+from avro_ingest.config import IngestConfig
+from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
+from avro_ingest.hooks.hive import AvroIngestHiveHook
+from avro_ingest.stages.convert import read_schema_history
+
+from .conftest import Area
+from .pipeline_process import run_pipeline
+
+pytestmark = pytest.mark.integration
+
+
+def field(name: str, kind: Any, **more: Any) -> dict[str, Any]:
+    return {"name": name, "type": kind, **more}
+
+
+def schema(*fields: dict[str, Any], name: str = "Click") -> dict[str, Any]:
+    return {"type": "record", "name": name, "fields": list(fields)}
+
+
+V1 = schema(
+    field("id", "long"), field("url", "string"), field("score", "float"), field("hits", "int")
+)
+# A field added in the middle, two numbers widened, `url` renamed with its old name as alias.
+V2 = schema(
+    field("id", "long"),
+    field("ref", ["null", "string"], default=None),
+    field("link", "string", aliases=["url"]),
+    field("score", "double"),
+    field("hits", "long"),
+)
+
+
+def deliver(
+    area: Area, name: str, record_schema: dict[str, Any], rows: list[dict[str, Any]]
+) -> None:
+    buffer = io.BytesIO()
+    fastavro.writer(buffer, fastavro.parse_schema(dict(record_schema)), rows)
+    AvroIngestHdfsHook().write_bytes(f"{area.landing}/{name}", buffer.getvalue())
+
+
+def run(area: Area, **settings: Any) -> dict[str, Any]:
+    config = IngestConfig(
+        landing_paths=(area.landing,),
+        database=area.database,
+        target_root=area.target_root,
+        quiet_period_seconds=0,
+        **settings,
+    )
+    outcome = run_pipeline(
+        AvroIngestHdfsHook(), AvroIngestHiveHook(), config, run_id=f"run-{uuid.uuid4().hex[:8]}"
+    )
+    assert not outcome["failed"], outcome["failed"]
+    return outcome
+
+
+def rows(area: Area, table: str, columns: str) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row)
+        for row in AvroIngestHiveHook().query(
+            f"SELECT {columns} FROM `{area.database}`.`{table}` ORDER BY id"
+        )
+    ]
+
+
+def columns_of(area: Area, table: str) -> list[tuple[str, str]]:
+    described = AvroIngestHiveHook().query(f"DESCRIBE `{area.database}`.`{table}`")
+    listed = []
+    for name, kind, *_ in described:
+        if not name or name.startswith("#"):
+            break
+        listed.append((name, kind))
+    return [c for c in listed if c[0] not in ("ingest_date", "batch_id")]
+
+
+def test_a_table_follows_compatible_changes_and_reads_old_and_new_rows(test_area: Area) -> None:
+    deliver(test_area, "day1.avro", V1, [
+        {"id": 1, "url": "a", "score": 1.5, "hits": 10},
+        {"id": 2, "url": "b", "score": 2.25, "hits": 2_000_000_000},
+    ])  # fmt: skip
+    run(test_area)
+    deliver(test_area, "day2.avro", V2, [
+        {"id": 3, "ref": "r3", "link": "c", "score": 1e300, "hits": 2**40},
+        {"id": 4, "ref": None, "link": "d", "score": -0.5, "hits": -1},
+    ])  # fmt: skip
+    day2 = run(test_area)
+    # An older producer, after the newer one.
+    deliver(test_area, "day3.avro", V1, [{"id": 5, "url": "e", "score": 3.0, "hits": 7}])
+    day3 = run(test_area)
+
+    assert columns_of(test_area, "click") == [
+        ("id", "bigint"),
+        ("url", "string"),
+        ("score", "double"),
+        ("hits", "bigint"),
+        ("ref", "string"),
+    ]
+    assert rows(test_area, "click", "id, url, score, hits, ref") == [
+        (1, "a", 1.5, 10, None),
+        (2, "b", 2.25, 2_000_000_000, None),
+        (3, "c", 1e300, 2**40, "r3"),
+        (4, "d", -0.5, -1, None),
+        (5, "e", 3.0, 7, None),
+    ]
+    (result,) = day2["loads"][0]["results"]
+    assert sorted(result["schema_changes"]) == [
+        "added ref",
+        "widened hits to BIGINT",
+        "widened score to DOUBLE",
+    ]
+    assert day3["loads"][0]["results"][0]["schema_changes"] == []
+    (history,) = read_schema_history(
+        AvroIngestHdfsHook(), test_area.target_root, test_area.database, "click"
+    )
+    assert history["batch_id"] == result["batch_id"]
+    assert sorted(history["changes"]) == sorted(result["schema_changes"])
+
+
+def test_a_conflict_names_the_field_and_both_types_and_another_table_loads(
+    test_area: Area,
+) -> None:
+    deliver(test_area, "first.avro", V1, [{"id": 1, "url": "a", "score": 1.0, "hits": 1}])
+    run(test_area)
+    changed = schema(field("id", "long"), field("url", "int"))
+    deliver(test_area, "changed.avro", changed, [{"id": 2, "url": 7}])
+    deliver(test_area, "other.avro", schema(field("id", "long"), name="Other"), [{"id": 9}])
+
+    outcome = run(test_area)
+
+    (set_aside,) = [q for load in outcome["loads"] for q in load["quarantined"]]
+    assert set_aside["reason"] == "schema_conflict"
+    assert "changed.avro" in set_aside["message"]
+    assert "field url is string in the table but int in the batch's schema" in set_aside["message"]
+    with AvroIngestHdfsHook().open_stream(set_aside["quarantined_to"] + ".reason.json") as body:
+        assert json.loads(body.read())["reason"] == "schema_conflict"
+    assert rows(test_area, "other", "id") == [(9,)]
+    assert rows(test_area, "click", "id") == [(1,)]
+
+
+def test_freeze_sets_a_changed_batch_aside_and_discard_new_columns_drops_new_fields(
+    test_area: Area,
+) -> None:
+    deliver(test_area, "first.avro", V1, [{"id": 1, "url": "a", "score": 1.0, "hits": 1}])
+    run(test_area)
+    wider = schema(*V1["fields"], field("ref", ["null", "string"], default=None))
+
+    deliver(
+        test_area,
+        "frozen.avro",
+        wider,
+        [{"id": 2, "url": "b", "score": 2.0, "hits": 2, "ref": "x"}],
+    )
+    frozen = run(test_area, schema_changes="freeze")
+    deliver(
+        test_area, "kept.avro", wider, [{"id": 3, "url": "c", "score": 3.0, "hits": 3, "ref": "y"}]
+    )
+    run(test_area, schema_changes="discard_new_columns")
+
+    (set_aside,) = [q for load in frozen["loads"] for q in load["quarantined"]]
+    assert set_aside["reason"] == "schema_conflict" and "ref" in set_aside["message"]
+    assert [name for name, _ in columns_of(test_area, "click")] == ["id", "url", "score", "hits"]
+    assert rows(test_area, "click", "id, url") == [(1, "a"), (3, "c")]

@@ -1,0 +1,119 @@
+"""The evolution policy, row by row (hive/evolution.py's EVOLUTION_TABLE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from avro_ingest.exceptions import SchemaConflict
+from avro_ingest.hive.evolution import EVOLUTION_TABLE, MODES, evolve
+from avro_ingest.hive.tables import build_plan
+
+TABLE = (("id", "bigint"), ("url", "string"), ("score", "float"), ("hits", "int"))
+
+
+def schema(*fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "record", "name": "Click", "fields": list(fields)}
+
+
+ID = {"name": "id", "type": "long"}
+URL = {"name": "url", "type": "string"}
+SCORE = {"name": "score", "type": "float"}
+HITS = {"name": "hits", "type": "int"}
+REF = {"name": "ref", "type": ["null", "string"], "default": None}
+
+
+def run(record: dict[str, Any], mode: Any = "evolve"):  # type: ignore[no-untyped-def]
+    return evolve(build_plan(record), TABLE, mode=mode, schema=record)
+
+
+def columns(evolution: Any) -> dict[str, tuple[str, str]]:
+    return {c.name: (c.parquet_type.sql, c.select.sql) for c in evolution.plan.columns}
+
+
+def test_the_same_columns_change_nothing() -> None:
+    evolution = run(schema(ID, URL, SCORE, HITS))
+    assert evolution.add == () and evolution.widen == () and evolution.changes == []
+
+
+def test_a_new_field_in_the_middle_becomes_a_new_column() -> None:
+    evolution = run(schema(ID, REF, URL, SCORE, HITS))
+    assert evolution.add == ("ref",)
+    assert evolution.changes == ["added ref"]
+    assert "ref" in columns(evolution)
+
+
+def test_missing_fields_and_another_order_need_no_change() -> None:
+    evolution = run(schema(HITS, ID))
+    assert evolution.add == () and evolution.widen == ()
+    assert list(columns(evolution)) == ["hits", "id"]
+
+
+def test_int_to_long_and_float_to_double_widen_the_columns() -> None:
+    evolution = run(schema(ID, URL, {**SCORE, "type": "double"}, {**HITS, "type": "long"}))
+    assert [(name, kind.sql) for name, kind in evolution.widen] == [
+        ("score", "DOUBLE"),
+        ("hits", "BIGINT"),
+    ]
+    assert evolution.changes == ["widened score to DOUBLE", "widened hits to BIGINT"]
+
+
+def test_an_older_narrower_schema_is_written_in_the_tables_type() -> None:
+    evolution = run(schema({**ID, "type": "int"}, URL))
+    assert columns(evolution)["id"] == ("BIGINT", "CAST(`id` AS BIGINT)")
+    assert evolution.widen == ()
+
+
+def test_a_renamed_field_with_its_old_name_as_alias_loads_into_the_old_column() -> None:
+    evolution = run(schema(ID, {"name": "link", "type": "string", "aliases": ["url"]}))
+    assert columns(evolution)["url"] == ("STRING", "`link`")
+    assert evolution.add == ()
+
+
+@pytest.mark.parametrize(
+    ("field", "table_type", "batch_type"),
+    [
+        ({**URL, "type": "int"}, "string", "int"),
+        ({**ID, "type": "string"}, "bigint", "string"),
+        ({**HITS, "type": "double"}, "int", "double"),
+        (
+            {**ID, "type": {"type": "long", "logicalType": "timestamp-millis"}},
+            "bigint",
+            "timestamp",
+        ),
+    ],
+)
+def test_any_other_change_is_a_conflict_naming_the_field_and_both_types(
+    field: dict[str, Any], table_type: str, batch_type: str
+) -> None:
+    with pytest.raises(SchemaConflict) as conflict:
+        run(schema(field))
+    assert f"field {field['name']} is {table_type} in the table but {batch_type}" in str(conflict)
+
+
+def test_freeze_refuses_any_change_of_columns() -> None:
+    run(schema(ID, URL, SCORE, HITS), mode="freeze")
+    for changed in (
+        schema(ID, URL, SCORE, HITS, REF),
+        schema(ID, URL, SCORE),
+        schema(ID, URL, SCORE, {**HITS, "type": "long"}),
+        schema({**ID, "type": "int"}, URL, SCORE, HITS),
+    ):
+        with pytest.raises(SchemaConflict):
+            run(changed, mode="freeze")
+
+
+def test_discard_new_columns_keeps_the_table_and_drops_new_fields() -> None:
+    evolution = run(schema(ID, REF, URL), mode="discard_new_columns")
+    assert evolution.add == () and "ref" not in columns(evolution)
+    with pytest.raises(SchemaConflict, match="discard_new_columns"):
+        run(schema(ID, {**HITS, "type": "long"}), mode="discard_new_columns")
+
+
+def test_no_table_yet_takes_the_schema_as_it_is() -> None:
+    plan = build_plan(schema(ID, URL))
+    assert evolve(plan, None).plan == plan
+
+
+def test_the_policy_table_has_a_column_for_each_mode() -> None:
+    assert all(set(MODES) <= set(vars(row)) for row in EVOLUTION_TABLE)
