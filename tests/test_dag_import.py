@@ -130,3 +130,42 @@ def test_steps_that_talk_to_services_retry_with_growing_delays(airflow_db: None)
         task = dag.get_task(task_id)
         assert task.retries >= 2, task_id
         assert task.retry_exponential_backoff > 1, task_id
+
+
+def test_each_dataset_of_the_datasets_file_is_a_dag_of_its_own(
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+    from avro_ingest.exceptions import InvalidSetting
+
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text(
+        "datasets:\n"
+        "  - name: clicks\n"
+        "    landing_path: /data/landing/clicks\n"
+        "    database: web\n"
+        "    schema_changes: evolve\n"
+        "  - name: orders\n"
+        "    landing_path: /data/landing/orders\n"
+        "    schema_changes: freeze\n"
+        "    max_files_per_batch: 50\n"
+        "  - name: broken\n"
+        "    landing_path: /data/landing/broken\n"
+        "    max_files_per_batch: -1\n"
+    )
+    monkeypatch.setenv("AVRO_INGEST_DATASETS", str(datasets))
+
+    bag = DagBag(dag_folder=str(DAGS))
+
+    assert not bag.import_errors
+    assert {"avro_ingest", "avro_ingest_clicks", "avro_ingest_orders"} <= set(bag.dag_ids)
+    clicks, orders = bag.get_dag("avro_ingest_clicks"), bag.get_dag("avro_ingest_orders")
+    assert clicks.params["landing_path"] == "/data/landing/clicks"
+    assert clicks.params["database"] == "web"
+    assert orders.params["schema_changes"] == "freeze"
+    assert orders.params["max_files_per_batch"] == 50
+    assert orders.timetable.asset_condition.uri == "hdfs://localhost:8020/data/landing/orders"
+    broken = bag.get_dag("avro_ingest_broken")
+    (check,) = broken.tasks
+    with pytest.raises(InvalidSetting, match=rf"{datasets}:10: dataset broken: max_files"):
+        check.execute({})

@@ -305,9 +305,15 @@ SETTINGS: tuple[Setting, ...] = (
 SETTING: dict[str, Setting] = {s.name: s for s in SETTINGS}
 
 
-def param_schemas(environ: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """The form: Param keyword arguments per setting, with a deployment's defaults."""
-    return {s.name: s.schema(environ) for s in SETTINGS}
+def param_schemas(
+    environ: Mapping[str, str], defaults: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The form: Param keyword arguments per setting, with a deployment's defaults (from the
+    environment), or a dataset's (`defaults`, checked)."""
+    schemas = {s.name: s.schema(environ) for s in SETTINGS}
+    for name, value in (defaults or {}).items():
+        schemas[name]["default"] = SETTING[name].check(value)
+    return schemas
 
 
 def read_form(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from airflow.providers.apache.hive.assets.hive import create_asset
 from airflow.sdk import AssetAlias, BaseOperator
 
 from avro_ingest import pipeline
-from avro_ingest.exceptions import BatchesFailed
+from avro_ingest.exceptions import BatchesFailed, InvalidSetting
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.operators.context import config_of
@@ -130,6 +130,18 @@ class LoadTableOperator(_IngestOperator):
             # still get this task's result, and the run summary fails the run.
             self.log.error("batch %s failed: %s", failure["batch_id"], failure["error"])
         return outcome
+
+
+class DatasetConfigurationError(BaseOperator):
+    """The one task of a dataset whose entry is wrong: fails with the entry's reason (file and
+    line), so the dataset shows failed while the others run."""
+
+    def __init__(self, *, reason: str, **kwargs: Any) -> None:
+        super().__init__(retries=0, **kwargs)
+        self.reason = reason
+
+    def execute(self, context: Any) -> None:
+        raise InvalidSetting(self.reason)
 
 
 class PublishToImpalaOperator(BaseOperator):
