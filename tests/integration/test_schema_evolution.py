@@ -173,3 +173,59 @@ def test_freeze_sets_a_changed_batch_aside_and_discard_new_columns_drops_new_fie
     assert set_aside["reason"] == "schema_conflict" and "ref" in set_aside["message"]
     assert [name for name, _ in columns_of(test_area, "click")] == ["id", "url", "score", "hits"]
     assert rows(test_area, "click", "id, url") == [(1, "a"), (3, "c")]
+
+
+NULLABLE = ["null", "string"]
+
+
+def record(name: str, *fields: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "record", "name": name, "fields": list(fields)}
+
+
+def test_nested_records_grow_and_every_widening_reads_back(test_area: Area) -> None:
+    before = schema(
+        field("id", "long"),
+        field("s", record("S", field("a", "int"), field("b", "string"))),
+        field("l", {"type": "array", "items": record("L", field("a", "int"))}),
+        field("m", {"type": "map", "values": record("M", field("a", "int"))}),
+        *(field(f"w{i}", kind) for i, kind in enumerate(("int", "int", "long", "long"))),
+        name="Nest",
+    )
+    after = schema(
+        field("id", "long"),
+        field("s", record("S", field("a", "int"), field("c", NULLABLE), field("b", "string"))),
+        field("l", {"type": "array", "items": record("L", field("z", "long"), field("a", "int"))}),
+        field("m", {"type": "map", "values": record("M", field("a", "int"), field("d", "double"))}),
+        *(field(f"w{i}", kind) for i, kind in enumerate(("double", "float", "float", "double"))),
+        name="Nest",
+    )  # fmt: skip
+    old = {"id": 1, "s": {"a": 1, "b": "x"}, "l": [{"a": 1}], "m": {"k": {"a": 1}},
+           "w0": 7, "w1": 8, "w2": 9, "w3": 2**40}  # fmt: skip
+    new = {"id": 2, "s": {"a": 2, "c": "new", "b": "y"}, "l": [{"z": 5, "a": 2}],
+           "m": {"k": {"a": 2, "d": 0.5}},
+           "w0": 0.25, "w1": 1.5, "w2": 2.5, "w3": 0.125}  # fmt: skip
+    deliver(test_area, "before.avro", before, [old])
+    run(test_area)
+    deliver(test_area, "after.avro", after, [new])
+    outcome = run(test_area)
+
+    (result,) = outcome["loads"][0]["results"]
+    assert len(result["schema_changes"]) == 7, result["schema_changes"]
+    assert dict(columns_of(test_area, "nest")) == {
+        "id": "bigint",
+        "s": "struct<a:int,b:string,c:string>",
+        "l": "array<struct<a:int,z:bigint>>",
+        "m": "map<string,struct<a:int,d:double>>",
+        "w0": "double",
+        "w1": "float",
+        "w2": "float",
+        "w3": "double",
+    }
+    assert rows(
+        test_area,
+        "nest",
+        "id, s.a, s.b, s.c, l[0].a, l[0].z, m['k'].a, m['k'].d, w0, w1, w2, w3",
+    ) == [
+        (1, 1, "x", None, 1, None, 1, None, 7.0, 8.0, 9.0, float(2**40)),
+        (2, 2, "y", "new", 2, 5, 2, 0.5, 0.25, 1.5, 2.5, 0.125),
+    ]

@@ -9,12 +9,13 @@ the same when readers set PARQUET_FALLBACK_SCHEMA_RESOLUTION=name (see the READM
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final, Literal
 
 from avro_ingest.exceptions import SchemaConflict
-from avro_ingest.hive.quoting import SqlFragment, compose
+from avro_ingest.hive.quoting import SqlFragment, compose, identifier, join, number_literal
 from avro_ingest.hive.tables import ColumnPlan, TablePlan
 
 __all__ = ["EVOLUTION_TABLE", "MODES", "Evolution", "Mode", "evolution_table_markdown", "evolve"]
@@ -31,8 +32,37 @@ MODES: Final[dict[str, str]] = {
 # types, as DESCRIBE shows them.
 _WIDER: Final[dict[tuple[str, str], SqlFragment]] = {
     ("int", "bigint"): compose("BIGINT"),
+    ("int", "float"): compose("FLOAT"),
+    ("int", "double"): compose("DOUBLE"),
+    ("bigint", "float"): compose("FLOAT"),
+    ("bigint", "double"): compose("DOUBLE"),
     ("float", "double"): compose("DOUBLE"),
 }
+_PRIMITIVES: Final[dict[str, SqlFragment]] = {
+    name: compose(sql)
+    for name, sql in (
+        ("tinyint", "TINYINT"),
+        ("smallint", "SMALLINT"),
+        ("int", "INT"),
+        ("bigint", "BIGINT"),
+        ("float", "FLOAT"),
+        ("double", "DOUBLE"),
+        ("boolean", "BOOLEAN"),
+        ("string", "STRING"),
+        ("binary", "BINARY"),
+        ("date", "DATE"),
+        ("timestamp", "TIMESTAMP"),
+    )
+}
+_SIZED = re.compile(r"(decimal|char|varchar)\((\d+)(?:,(\d+))?\)")
+
+# A Hive type as a tree: a primitive's name, or (kind, children) for struct (fields as
+# (name, type) pairs), array (element) and map (key, value).
+HiveType = Any
+
+
+class _Changed(Exception):
+    """A nested difference the policy does not follow: the path inside the column."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +113,7 @@ EVOLUTION_TABLE: Final[tuple[PolicyRow, ...]] = (
     ),
     PolicyRow(
         "any other change of type (string to int, another decimal scale, another logical type, "
-        "a changed nested record, array or map, int or long to float or double)",
+        "a nested field's type changed, a map's value records reordered)",
         "conflict",
         "conflict",
         "conflict",
@@ -117,7 +147,8 @@ class Evolution:
     def changes(self) -> list[str]:
         """What changed in the table, in words (the summary and the table's history)."""
         return [f"added {name}" for name in self.add] + [
-            f"widened {name} to {kind.sql}" for name, kind in self.widen
+            f"{'extended' if '<' in kind.sql else 'widened'} {name} to {kind.sql}"
+            for name, kind in self.widen
         ]
 
 
@@ -134,6 +165,99 @@ def _aliases(schema: Any) -> dict[str, tuple[str, ...]]:
         for f in schema.get("fields", ())
         if isinstance(f, Mapping)
     }
+
+
+def parse_type(text: str) -> HiveType:
+    """A normalised Hive type (lower case, no spaces or backticks) as a tree."""
+    node, end = _parse(text, 0)
+    if end != len(text):
+        raise ValueError(f"not a Hive type: {text!r}")
+    return node
+
+
+def _parse(text: str, at: int) -> tuple[HiveType, int]:
+    for kind in ("struct<", "array<", "map<"):
+        if text.startswith(kind, at):
+            at += len(kind)
+            children: list[Any] = []
+            while True:
+                if kind == "struct<":
+                    colon = text.index(":", at)
+                    name = text[at:colon]
+                    child, at = _parse(text, colon + 1)
+                    children.append((name, child))
+                else:
+                    child, at = _parse(text, at)
+                    children.append(child)
+                if text[at] == ">":
+                    return (kind[:-1], tuple(children)), at + 1
+                at += 1  # the comma
+    end = at
+    while end < len(text) and text[end] not in ",>":
+        end += 1 if text[end] != "(" else text.index(")", end) - end + 1
+    return text[at:end], end
+
+
+def _merge(table: HiveType, batch: HiveType, path: str, *, map_value: bool = False) -> HiveType:
+    """The type that holds both the table's rows and the batch's (nested additions only)."""
+    if table == batch:
+        return table
+    if isinstance(table, tuple) and isinstance(batch, tuple) and table[0] == batch[0]:
+        kind = table[0]
+        if kind == "array":
+            return ("array", (_merge(table[1][0], batch[1][0], f"{path}[]"),))
+        if kind == "map":
+            if table[1][0] != batch[1][0]:
+                raise _Changed(f"{path} keys")
+            value = _merge(table[1][1], batch[1][1], f"{path}{{}}", map_value=True)
+            return ("map", (table[1][0], value))
+        had = dict(table[1])
+        got = dict(batch[1])
+        if map_value and [n for n, _ in batch[1]][: len(had)] != list(had):
+            raise _Changed(f"{path} (its fields must keep their order, new ones at the end)")
+        fields = [
+            (name, _merge(kind_, got[name], f"{path}.{name}") if name in got else kind_)
+            for name, kind_ in table[1]
+        ]
+        fields += [(name, kind_) for name, kind_ in batch[1] if name not in had]
+        return ("struct", tuple(fields))
+    raise _Changed(path)
+
+
+def render_type(node: HiveType) -> SqlFragment:
+    """A type tree as SQL, every field name through the quoting helper."""
+    if isinstance(node, str):
+        if node in _PRIMITIVES:
+            return _PRIMITIVES[node]
+        sized = _SIZED.fullmatch(node)
+        if sized is None:
+            raise ValueError(f"no SQL for the Hive type {node!r}")
+        numbers = [number_literal(int(n)) for n in sized.groups()[1:] if n is not None]
+        if sized[1] == "decimal":
+            return compose("DECIMAL({p},{s})", p=numbers[0], s=numbers[1])
+        if sized[1] == "char":
+            return compose("CHAR({n})", n=numbers[0])
+        return compose("VARCHAR({n})", n=numbers[0])
+    kind, children = node
+    if kind == "array":
+        return compose("ARRAY<{t}>", t=render_type(children[0]))
+    if kind == "map":
+        return compose("MAP<{k},{v}>", k=render_type(children[0]), v=render_type(children[1]))
+    fields = join((compose("{n}:{t}", n=identifier(n), t=render_type(t)) for n, t in children), ",")
+    return compose("STRUCT<{f}>", f=fields)
+
+
+def _nested(table_type: str, batch_type: str, name: str) -> SqlFragment | None:
+    """The column's new type when a nested record gained fields (None: nothing to change);
+    SchemaConflict when the nested difference is not one the policy follows."""
+    try:
+        merged = _merge(parse_type(table_type), parse_type(batch_type), name)
+    except _Changed as where:
+        raise SchemaConflict(
+            f"field {name} is {table_type} in the table but {batch_type} in the batch's schema "
+            f"(at {where})"
+        ) from None
+    return None if merged == parse_type(table_type) else render_type(merged)
 
 
 def evolve(
@@ -172,6 +296,11 @@ def evolve(
         table_type = have[name]
         if want == table_type:
             columns.append(column)
+        elif mode == "freeze":
+            raise SchemaConflict(
+                f"field {name} is {table_type} in the table but {want} in the batch's schema "
+                "(schema changes: freeze)"
+            )
         elif (table_type, want) in _WIDER and mode == "evolve":
             widen.append((name, _WIDER[(table_type, want)]))
             columns.append(column)
@@ -179,6 +308,16 @@ def evolve(
             wider = _WIDER[(want, table_type)]
             cast = compose("CAST({e} AS {t})", e=column.select, t=wider)
             columns.append(replace(column, parquet_type=wider, select=cast))
+        elif "<" in table_type and "<" in want and table_type.split("<")[0] == want.split("<")[0]:
+            merged = _nested(table_type, want, name)
+            if merged is not None and mode != "evolve":
+                raise SchemaConflict(
+                    f"field {name} is {table_type} in the table but {want} in the batch's "
+                    f"schema (schema changes: {mode})"
+                )
+            if merged is not None:
+                widen.append((name, merged))
+            columns.append(column)
         else:
             raise SchemaConflict(
                 f"field {name} is {table_type} in the table but {want} in the batch's schema"

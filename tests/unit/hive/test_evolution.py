@@ -75,7 +75,7 @@ def test_a_renamed_field_with_its_old_name_as_alias_loads_into_the_old_column() 
     [
         ({**URL, "type": "int"}, "string", "int"),
         ({**ID, "type": "string"}, "bigint", "string"),
-        ({**HITS, "type": "double"}, "int", "double"),
+        ({**SCORE, "type": "boolean"}, "float", "boolean"),
         (
             {**ID, "type": {"type": "long", "logicalType": "timestamp-millis"}},
             "bigint",
@@ -117,3 +117,103 @@ def test_no_table_yet_takes_the_schema_as_it_is() -> None:
 
 def test_the_policy_table_has_a_column_for_each_mode() -> None:
     assert all(set(MODES) <= set(vars(row)) for row in EVOLUTION_TABLE)
+
+
+NESTED = (("id", "bigint"), ("s", "struct<a:int,b:string>"), ("l", "array<struct<a:int>>"),
+          ("m", "map<string,struct<a:int,b:string>>"))  # fmt: skip
+
+
+def nested(**changed: Any) -> dict[str, Any]:
+    s = changed.get(
+        "s",
+        {
+            "type": "record",
+            "name": "S",
+            "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}],
+        },
+    )
+    items = changed.get(
+        "l",
+        {
+            "type": "array",
+            "items": {"type": "record", "name": "L", "fields": [{"name": "a", "type": "int"}]},
+        },
+    )
+    m = changed.get(
+        "m",
+        {
+            "type": "map",
+            "values": {
+                "type": "record",
+                "name": "M",
+                "fields": [{"name": "a", "type": "int"}, {"name": "b", "type": "string"}],
+            },
+        },
+    )
+    return schema(ID, {"name": "s", "type": s}, {"name": "l", "type": items}, {"name": "m", "type": m})  # fmt: skip  # noqa: E501
+
+
+def run_nested(record: dict[str, Any], mode: Any = "evolve"):  # type: ignore[no-untyped-def]
+    return evolve(build_plan(record), NESTED, mode=mode, schema=record)
+
+
+def test_a_field_added_inside_a_record_or_array_elements_extends_the_column() -> None:
+    evolution = run_nested(nested(
+        s={"type": "record", "name": "S", "fields": [{"name": "a", "type": "int"},
+           {"name": "c", "type": ["null", "string"]}, {"name": "b", "type": "string"}]},
+        l={"type": "array", "items": {"type": "record", "name": "L", "fields": [
+           {"name": "z", "type": "long"}, {"name": "a", "type": "int"}]}},
+    ))  # fmt: skip
+    assert [(n, t.sql) for n, t in evolution.widen] == [
+        ("s", "STRUCT<`a`:INT,`b`:STRING,`c`:STRING>"),
+        ("l", "ARRAY<STRUCT<`a`:INT,`z`:BIGINT>>"),
+    ]
+    assert evolution.changes[0] == "extended s to STRUCT<`a`:INT,`b`:STRING,`c`:STRING>"
+
+
+def test_a_nested_field_missing_changes_nothing_but_not_in_a_maps_values() -> None:
+    older = {"type": "record", "name": "S", "fields": [{"name": "b", "type": "string"}]}
+    assert run_nested(nested(s=older)).widen == ()
+    with pytest.raises(SchemaConflict, match=r"at m\{\}"):
+        run_nested(nested(m={"type": "map", "values": {**older, "name": "M"}}))
+
+
+def test_map_value_records_may_only_grow_at_the_end() -> None:
+    grown = {"type": "map", "values": {"type": "record", "name": "M", "fields": [
+        {"name": "a", "type": "int"}, {"name": "b", "type": "string"},
+        {"name": "c", "type": "double"}]}}  # fmt: skip
+    (change,) = run_nested(nested(m=grown)).widen
+    assert change[1].sql == "MAP<STRING,STRUCT<`a`:INT,`b`:STRING,`c`:DOUBLE>>"
+    reordered = {"type": "map", "values": {"type": "record", "name": "M", "fields": [
+        {"name": "b", "type": "string"}, {"name": "a", "type": "int"}]}}  # fmt: skip
+    with pytest.raises(SchemaConflict, match="keep their order"):
+        run_nested(nested(m=reordered))
+
+
+def test_a_nested_type_change_is_a_conflict_naming_where() -> None:
+    changed = {"type": "record", "name": "S", "fields": [
+        {"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}  # fmt: skip
+    with pytest.raises(SchemaConflict, match=r"field s is struct<a:int,b:string>.*\(at s\.a\)"):
+        run_nested(nested(s=changed))
+
+
+def test_freeze_and_discard_refuse_nested_additions_and_freeze_any_difference() -> None:
+    grown = {"type": "record", "name": "S", "fields": [{"name": "a", "type": "int"},
+             {"name": "b", "type": "string"}, {"name": "c", "type": "int"}]}  # fmt: skip
+    older = {"type": "record", "name": "S", "fields": [{"name": "a", "type": "int"}]}
+    for mode in ("freeze", "discard_new_columns"):
+        with pytest.raises(SchemaConflict, match=mode):
+            run_nested(nested(s=grown), mode=mode)
+    with pytest.raises(SchemaConflict, match="freeze"):
+        run_nested(nested(s=older), mode="freeze")
+    assert run_nested(nested(s=older), mode="discard_new_columns").widen == ()
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["int", "decimal(10,2)", "varchar(20)", "struct<a:int,b:array<map<string,decimal(5,1)>>>"],
+)
+def test_a_type_renders_back_to_what_it_was_parsed_from(text: str) -> None:
+    from avro_ingest.hive.evolution import parse_type, render_type
+
+    assert render_type(parse_type(text)).sql.replace("`", "").lower() == text
