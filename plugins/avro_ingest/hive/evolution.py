@@ -304,7 +304,7 @@ def evolve(
         elif (table_type, want) in _WIDER and mode == "evolve":
             widen.append((name, _WIDER[(table_type, want)]))
             columns.append(column)
-        elif (want, table_type) in _WIDER and mode != "freeze":
+        elif (want, table_type) in _WIDER:
             wider = _WIDER[(want, table_type)]
             cast = compose("CAST({e} AS {t})", e=column.select, t=wider)
             columns.append(replace(column, parquet_type=wider, select=cast))
