@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -229,3 +230,47 @@ def test_nested_records_grow_and_every_widening_reads_back(test_area: Area) -> N
         (1, 1, "x", None, 1, None, 1, None, 7.0, 8.0, 9.0, float(2**40)),
         (2, 2, "y", "new", 2, 5, 2, 0.5, 0.25, 1.5, 2.5, 0.125),
     ]
+
+
+def test_two_datasets_follow_their_own_modes(
+    airflow_db: None, test_area: Area, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two feeds in the datasets file, one following changes and one frozen: each DAG starts
+    from its entry's settings, and the same new field is added to one table and set aside for
+    the other."""
+    from .dag_runner import run_dag
+
+    landings = {"web": test_area.landing, "ledger": f"{test_area.root}/ledger"}
+    entries = "".join(
+        f"  - name: {name}\n"
+        f"    landing_path: {landing}\n"
+        f"    database: {test_area.database}\n"
+        f"    target_root: {test_area.target_root}\n"
+        f"    table_name_rule: fixed\n"
+        f"    fixed_table_name: {name}_clicks\n"
+        f"    schema_changes: {'evolve' if name == 'web' else 'freeze'}\n"
+        "    quiet_period_seconds: 0\n"
+        "    wait_seconds: 0\n"
+        for name, landing in landings.items()
+    )
+    datasets = tmp_path / "datasets.yaml"
+    datasets.write_text("datasets:\n" + entries)
+    monkeypatch.setenv("AVRO_INGEST_DATASETS", str(datasets))
+    hdfs = AvroIngestHdfsHook()
+    wider = schema(*V1["fields"], field("ref", ["null", "string"], default=None))
+    for name, landing in landings.items():
+        for day, record_schema in (("1", V1), ("2", wider)):
+            buffer = io.BytesIO()
+            row = {"id": int(day), "url": name, "score": 1.0, "hits": 1, "ref": "r"}
+            fastavro.writer(buffer, fastavro.parse_schema(dict(record_schema)), [row])
+            hdfs.write_bytes(f"{landing}/day{day}.avro", buffer.getvalue())
+            _, values = run_dag({}, dag_id=f"avro_ingest_{name}")
+            assert values["_states"]["plan_and_claim"] == "success"
+
+    assert [c for c, _ in columns_of(test_area, "web_clicks")][-1] == "ref"
+    assert rows(test_area, "web_clicks", "id, ref") == [(1, None), (2, "r")]
+    assert "ref" not in dict(columns_of(test_area, "ledger_clicks"))
+    assert rows(test_area, "ledger_clicks", "id") == [(1,)]
+    quarantine = f"{landings['ledger']}/_quarantine"
+    set_aside = [e.path for day in hdfs.list_folders(quarantine) for e in hdfs.list_files(day)]
+    assert [p.rsplit("/", 1)[-1] for p in set_aside if p.endswith(".avro")] == ["day2.avro"]
