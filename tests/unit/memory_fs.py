@@ -37,6 +37,12 @@ class MemoryFileSystem:
         self.folders: set[str] = {"/"}
         self.open_for_write: set[str] = set()
         self._lock = threading.RLock()
+        self._last_ms = 0
+
+    def _now_ms(self) -> int:
+        """Modification times from the clock, never going back (as a NameNode's)."""
+        self._last_ms = max(int(time.time() * 1000), self._last_ms)
+        return self._last_ms
 
     # --- writing -------------------------------------------------------------------------
 
@@ -53,7 +59,7 @@ class MemoryFileSystem:
             if path in self.folders or (path in self.files and not overwrite):
                 raise FileExistsError(path)
             self.makedirs(_parent(path))
-            self.files[path] = (data, int(time.time() * 1000))
+            self.files[path] = (data, self._now_ms())
 
     def create(self, path: str, data: bytes) -> bool:
         with self._lock:
@@ -138,6 +144,9 @@ class MemoryFileSystem:
                 data, mtime = self.files[path]
                 return FileEntry(path, len(data), mtime)
             return FileEntry(path, 0, 0) if path in self.folders else None
+
+    def exists(self, path: str) -> bool:
+        return self.status(path) is not None
 
     def under_construction(self, path: str) -> bool:
         return path in self.open_for_write

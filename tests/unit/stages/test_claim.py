@@ -6,13 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
 import pytest
-from avro_ingest.exceptions import FileGone, ServiceUnavailable
+from avro_ingest.exceptions import ServiceUnavailable
 from avro_ingest.files import FileEntry
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.claim import (
@@ -31,103 +29,9 @@ from avro_ingest.stages.claim import (
 from avro_ingest.stages.inspection import FileInfo
 from avro_ingest.stages.layout import lease_path, new_claim_id, staging_folder
 
+from ..memory_fs import MemoryFileSystem
 
-class MemoryHdfs:
-    """Files and folders in memory. Renames behave as HDFS' do: atomic, refused when the source
-    is gone, the destination exists or its parent folder does not."""
-
-    def __init__(self) -> None:
-        self.files: dict[str, tuple[bytes, int]] = {}
-        self.folders: set[str] = {"/"}
-        self.clock = 1_000_000
-
-    def _tick(self) -> int:
-        self.clock += 1
-        return self.clock
-
-    def _parent(self, path: str) -> str:
-        return path.rsplit("/", 1)[0] or "/"
-
-    def makedirs(self, folder: str) -> None:
-        while folder and folder != "/":
-            self.folders.add(folder)
-            folder = self._parent(folder)
-
-    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
-        if not overwrite and path in self.files:
-            raise FileExistsError(path)
-        self.makedirs(self._parent(path))
-        self.files[path] = (data, self._tick())
-
-    def create(self, path: str, data: bytes) -> bool:
-        if path in self.files:
-            return False
-        self.write_bytes(path, data)
-        return True
-
-    def rename_exclusive(self, source: str, destination: str) -> bool:
-        if destination in self.files or destination in self.folders:
-            return False
-        return self.rename(source, destination)
-
-    def rename(self, source: str, destination: str) -> bool:
-        exists = destination in self.files or destination in self.folders
-        if exists or self._parent(destination) not in self.folders:
-            return False
-        if source in self.files:
-            self.files[destination] = self.files.pop(source)
-            return True
-        if source not in self.folders:
-            return False
-        prefix = source + "/"
-        for path in [p for p in self.files if p.startswith(prefix)]:
-            self.files[destination + path[len(source) :]] = self.files.pop(path)
-        for folder in [f for f in self.folders if f == source or f.startswith(prefix)]:
-            self.folders.remove(folder)
-            self.folders.add(destination + folder[len(source) :])
-        return True
-
-    def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]:
-        return [
-            FileEntry(p, len(d), m)
-            for p, (d, m) in sorted(self.files.items())
-            if self._parent(p) == folder
-        ]
-
-    def list_folders(self, folder: str) -> list[str]:
-        return sorted(f for f in self.folders if self._parent(f) == folder and f != folder)
-
-    def status(self, path: str) -> FileEntry | None:
-        if path in self.files:
-            data, mtime = self.files[path]
-            return FileEntry(path, len(data), mtime)
-        return FileEntry(path, 0, 0) if path in self.folders else None
-
-    def exists(self, path: str) -> bool:
-        return self.status(path) is not None
-
-    def read_range(self, path: str, offset: int, length: int) -> bytes:
-        if path not in self.files:
-            raise FileGone(path)
-        return self.files[path][0][offset : offset + length]
-
-    def delete(self, path: str, *, recursive: bool = False) -> bool:
-        if path in self.files:
-            del self.files[path]
-            return True
-        inside = [p for p in [*self.files, *self.folders] if p.startswith(path + "/")]
-        if path not in self.folders or (inside and not recursive):
-            return False
-        for p in inside:
-            self.files.pop(p, None)
-            self.folders.discard(p)
-        self.folders.discard(path)
-        return True
-
-    @contextmanager
-    def open_stream(self, path: str) -> Iterator[Any]:
-        raise NotImplementedError
-        yield
+MemoryHdfs = MemoryFileSystem
 
 
 LANDING = "/in"
