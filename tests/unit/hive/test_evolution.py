@@ -217,3 +217,11 @@ def test_a_type_renders_back_to_what_it_was_parsed_from(text: str) -> None:
     from avro_ingest.hive.evolution import parse_type, render_type
 
     assert render_type(parse_type(text)).sql.replace("`", "").lower() == text
+
+
+def test_new_enum_symbols_change_nothing() -> None:
+    colour = {"type": "enum", "name": "Colour", "symbols": ["RED", "GREEN"]}
+    table = (("id", "bigint"), ("colour", "string"))
+    grown = schema(ID, {"name": "colour", "type": {**colour, "symbols": ["RED", "GREEN", "BLUE"]}})
+    evolution = evolve(build_plan(grown), table, schema=grown)
+    assert evolution.changes == []
