@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import fastavro
+import pytest
 from avro_ingest import pipeline
 from avro_ingest.config import IngestConfig
+from avro_ingest.exceptions import ServiceUnavailable, StatementFailed
 
 from .memory_fs import MemoryFileSystem
 
@@ -89,3 +93,48 @@ def test_a_file_its_writer_still_holds_open_waits_for_a_later_run() -> None:
 
     assert plan["tables"] == [] and plan["waiting"] == 1
     assert f"{LANDING}/open.avro" in fs.files
+
+
+class FailingInsert:
+    """HiveServer2 that knows no table and fails every INSERT for a reason of the data."""
+
+    def query(self, statement: str, *, settings: object = None) -> list[tuple[object, ...]]:
+        return []
+
+    def run_statements(self, statements: object, *, settings: object = None) -> list[object]:
+        for statement in statements:  # type: ignore[attr-defined]
+            if statement.startswith("INSERT"):
+                raise StatementFailed(statement, "Execution Error, return code 2", ("IOException",))
+        return []
+
+
+class DataNodeDiesWhileReading(MemoryFileSystem):
+    """Reads of staged data fail as the hook reports a DataNode that dies mid-stream."""
+
+    @contextmanager
+    def open_stream(self, path: str) -> Iterator[io.BytesIO]:
+        if "/_staging/" in path:
+            raise ServiceUnavailable("WebHDFS", f"OPEN {path}: Connection broken")
+        with super().open_stream(path) as stream:
+            yield stream
+
+
+def test_a_service_fault_while_hive_failures_are_examined_blames_no_file() -> None:
+    """After Hive fails a batch, the files are decoded to find a bad one: a fault of HDFS then
+    is retried (the task fails, transient), and every file stays claimed, none set aside."""
+    fs = DataNodeDiesWhileReading()
+    for i in range(3):
+        fs.write_bytes(f"{LANDING}/f{i}.avro", avro(2))
+    plan = pipeline.plan_run(fs, config(), run_id="run-1")
+
+    with pytest.raises(ServiceUnavailable):
+        pipeline.load_table(fs, FailingInsert(), plan["tables"][0], config(), run_id="run-1")
+
+    assert not [p for p in fs.files if "/_quarantine/" in p]
+    assert sorted(
+        p.rsplit("/", 1)[-1] for p in fs.files if "/_staging/" in p and p.endswith(".avro")
+    ) == [
+        "f0.avro",
+        "f1.avro",
+        "f2.avro",
+    ]
