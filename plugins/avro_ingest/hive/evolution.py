@@ -94,16 +94,34 @@ EVOLUTION_TABLE: Final[tuple[PolicyRow, ...]] = (
         "loaded into the old name's column",
     ),
     PolicyRow(
-        "int to long, float to double",
+        "int to long, float or double; long to float or double; float to double",
         "the column is widened (`CHANGE COLUMN ... CASCADE`); earlier files read as the wider type",
         "conflict",
         "conflict",
     ),
     PolicyRow(
-        "long to int, double to float (an older schema after a newer one)",
+        "the reverse (an older schema after a newer one)",
         "the batch is written in the table's wider type",
         "conflict",
         "the batch is written in the table's wider type",
+    ),
+    PolicyRow(
+        "a field added to a nested record (a struct column, array elements)",
+        "the column's type gains the field (`CHANGE COLUMN ... CASCADE`); earlier rows read NULL",
+        "conflict",
+        "conflict",
+    ),
+    PolicyRow(
+        "a field added to the records of a map's values",
+        "the same, at the end only: Hive 4 reads a map's value records by position",
+        "conflict",
+        "conflict",
+    ),
+    PolicyRow(
+        "a nested field missing (an older schema)",
+        "its rows read NULL (in map values: conflict)",
+        "conflict",
+        "its rows read NULL (in map values: conflict)",
     ),
     PolicyRow(
         "new enum symbols",
