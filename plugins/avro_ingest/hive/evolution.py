@@ -124,6 +124,12 @@ EVOLUTION_TABLE: Final[tuple[PolicyRow, ...]] = (
         "its rows read NULL (in map values: conflict)",
     ),
     PolicyRow(
+        "a field that held nulls made required, with no default",
+        "conflict (rows loaded before could not be read with the new schema)",
+        "conflict",
+        "conflict",
+    ),
+    PolicyRow(
         "new enum symbols",
         "nothing to do: an enum is a STRING column",
         "nothing to do",
@@ -160,6 +166,8 @@ class Evolution:
     plan: TablePlan
     add: tuple[str, ...] = ()
     widen: tuple[tuple[str, SqlFragment], ...] = ()
+    # Top-level fields nullable in any schema the table loaded, this batch's included.
+    nullable: frozenset[str] = frozenset()
 
     @property
     def changes(self) -> list[str]:
@@ -172,6 +180,35 @@ class Evolution:
 
 def _normalise(hive_type: str) -> str:
     return hive_type.replace("`", "").replace(" ", "").lower()
+
+
+def _fields(schema: Any) -> list[Mapping[str, Any]]:
+    if not isinstance(schema, Mapping):
+        return []
+    return [f for f in schema.get("fields", ()) if isinstance(f, Mapping)]
+
+
+def _is_nullable(kind: Any) -> bool:
+    return isinstance(kind, list) and "null" in kind
+
+
+def nullable_fields(schema: Any) -> frozenset[str]:
+    """Top-level fields a record schema lets be null."""
+    return frozenset(str(f["name"]).lower() for f in _fields(schema) if _is_nullable(f["type"]))
+
+
+def _made_required(schema: Any, nullable: frozenset[str], have: Mapping[str, str]) -> str | None:
+    """A field the table has held nulls for that the schema makes required with no default:
+    rows written before could not be read with it (Avro's resolution)."""
+    aliases = _aliases(schema)
+    for f in _fields(schema):
+        name = str(f["name"]).lower()
+        column = (
+            name if name in have else next((a for a in aliases.get(name, ()) if a in have), name)
+        )
+        if column in nullable and not _is_nullable(f["type"]) and "default" not in f:
+            return column
+    return None
 
 
 def _aliases(schema: Any) -> dict[str, tuple[str, ...]]:
@@ -284,24 +321,34 @@ def evolve(
     *,
     mode: Mode = "evolve",
     schema: Any = None,
+    nullable: frozenset[str] = frozenset(),
 ) -> Evolution:
-    """Compare a batch's plan with the table's (name, type) columns (None: no table yet).
-    Raises SchemaConflict naming the field, the table's type and the batch's type."""
+    """Compare a batch's plan with the table's (name, type) columns (None: no table yet) and
+    the fields the table has held nulls for. Raises SchemaConflict naming the field, the
+    table's type and the batch's type."""
     if table is None:
-        return Evolution(plan)
+        return Evolution(plan, nullable=nullable_fields(schema))
     have = dict(table)
+    required = _made_required(schema, nullable, have)
+    if required is not None:
+        raise SchemaConflict(
+            f"field {required} held nulls in the table but is required, with no default, in "
+            "the batch's schema"
+        )
     aliases = _aliases(schema)
     batch_names = {c.name for c in plan.columns}
     columns: list[ColumnPlan] = []
     add: list[str] = []
     widen: list[tuple[str, SqlFragment]] = []
+    renames: dict[str, str] = {}
     for column in plan.columns:
-        name = column.name
+        name = column_name = column.name
         if name not in have:
             renamed = [a for a in aliases.get(name, ()) if a in have and a not in batch_names]
             if renamed:
                 name = renamed[0]
                 column = replace(column, name=name)  # the select list aliases it to `name`
+                renames[column_name] = name
         want = _normalise(column.parquet_type.sql)
         if name not in have:
             if mode == "freeze":
@@ -344,4 +391,8 @@ def evolve(
     missing = [n for n in have if n not in {c.name for c in columns}]
     if missing and mode == "freeze":
         raise SchemaConflict(f"column {missing[0]} ({have[missing[0]]}) is not in the schema")
-    return Evolution(replace(plan, columns=tuple(columns)), tuple(add), tuple(widen))
+    loaded = {c.name for c in columns}
+    held_nulls = {renames.get(n, n) for n in nullable_fields(schema)} & loaded
+    return Evolution(
+        replace(plan, columns=tuple(columns)), tuple(add), tuple(widen), nullable | held_nulls
+    )

@@ -68,6 +68,7 @@ class TableState:
     """An existing target table's data columns (name, normalised type), in order."""
 
     columns: tuple[tuple[str, str], ...]
+    nullable: frozenset[str] = frozenset()  # fields that held nulls (NULLABLE_PROPERTY)
 
 
 @dataclass
@@ -186,6 +187,30 @@ def _normalise_type(hive_type: str) -> str:
     return hive_type.replace("`", "").replace(" ", "").lower()
 
 
+# Top-level fields that were nullable in a schema the table loaded, comma-separated.
+NULLABLE_PROPERTY = "avro_ingest.nullable_fields"
+
+
+def render_set_nullable(database: str, table: str, fields: frozenset[str]) -> str:
+    return render(
+        "set_table_property.sql",
+        table=qualified(database, table),
+        key=string_literal(NULLABLE_PROPERTY),
+        value=string_literal(",".join(sorted(fields))),
+    )
+
+
+def render_show_table_properties(database: str, table: str) -> str:
+    return render("show_table_properties.sql", table=qualified(database, table))
+
+
+def parse_nullable(rows: Sequence[tuple[Any, ...]]) -> frozenset[str]:
+    for row in rows:
+        if len(row) >= 2 and str(row[0]).strip() == NULLABLE_PROPERTY:
+            return frozenset(n for n in str(row[1]).strip().split(",") if n)
+    return frozenset()
+
+
 def render_create_database(database: str) -> str:
     return render("create_database.sql", database=identifier(database))
 
@@ -252,17 +277,25 @@ def table_statements(
 ) -> tuple[list[str], Evolution]:
     """What the target table needs before the batch loads (created, columns added or
     widened), and the batch's columns as the table takes them (see hive/evolution.py)."""
-    evolution = evolve(plan, existing.columns if existing else None, mode=mode, schema=batch.schema)
+    evolution = evolve(
+        plan,
+        existing.columns if existing else None,
+        mode=mode,
+        schema=batch.schema,
+        nullable=existing.nullable if existing else frozenset(),
+    )
+    ddl = []
     if existing is None:
         location = target_location(target_root, batch.database, batch.table)
-        return [render_create_parquet_table(plan, batch.database, batch.table, location)], evolution
-    ddl = []
+        ddl.append(render_create_parquet_table(plan, batch.database, batch.table, location))
     if evolution.add:
         ddl.append(render_add_columns(evolution.plan, batch.database, batch.table, evolution.add))
     ddl.extend(
         render_change_column(batch.database, batch.table, name, kind)
         for name, kind in evolution.widen
     )
+    if evolution.nullable != (existing.nullable if existing else frozenset()):
+        ddl.append(render_set_nullable(batch.database, batch.table, evolution.nullable))
     return ddl, evolution
 
 
@@ -328,7 +361,9 @@ def table_state(hive: SqlRunner, database: str, table: str) -> TableState | None
         return None
     if not _named(hive.query(render_show_tables_like(database, table)), table):
         return None
-    return parse_describe(hive.query(render_describe_table(database, table)))
+    columns = parse_describe(hive.query(render_describe_table(database, table))).columns
+    nullable = parse_nullable(hive.query(render_show_table_properties(database, table)))
+    return TableState(columns, nullable)
 
 
 @dataclass(frozen=True)
@@ -384,6 +419,8 @@ def prepare_table(
         created = _create_unless_there(
             hive, ddl[0], lambda: table_state(hive, batch.database, batch.table) is not None
         )
+        if created and ddl[1:]:
+            hive.run_statements(ddl[1:])  # what the table keeps about the schema it loaded
         if not created:
             # Another run created the table at the same moment: evolve it like any other.
             existing = table_state(hive, batch.database, batch.table)

@@ -225,3 +225,22 @@ def test_new_enum_symbols_change_nothing() -> None:
     grown = schema(ID, {"name": "colour", "type": {**colour, "symbols": ["RED", "GREEN", "BLUE"]}})
     evolution = evolve(build_plan(grown), table, schema=grown)
     assert evolution.changes == []
+
+
+def test_a_field_that_held_nulls_made_required_without_default_is_a_conflict() -> None:
+    held = run(schema(ID, {**URL, "type": ["null", "string"]}, SCORE, HITS))
+    assert held.nullable == frozenset({"url"})
+    required = schema(ID, URL, SCORE, HITS)
+    with pytest.raises(SchemaConflict, match="field url held nulls in the table but is required"):
+        evolve(build_plan(required), TABLE, schema=required, nullable=held.nullable)
+    with_default = schema(ID, {**URL, "default": ""}, SCORE, HITS)
+    assert evolve(build_plan(with_default), TABLE, schema=with_default, nullable=held.nullable)
+    renamed = schema(ID, {"name": "link", "type": "string", "aliases": ["url"]}, SCORE, HITS)
+    with pytest.raises(SchemaConflict, match="field url held nulls"):
+        evolve(build_plan(renamed), TABLE, schema=renamed, nullable=held.nullable)
+    # Remembered across batches: a later batch adds to what the table has held.
+    later = schema(ID, URL, SCORE, {**HITS, "type": ["null", "int"]})
+    assert evolve(build_plan(later), TABLE, schema=later, nullable={"ref"}).nullable == {
+        "ref",
+        "hits",
+    }

@@ -23,6 +23,8 @@ EXPECTED_TEMPLATES = {
     "create_parquet_pending_table.sql": {"table", "columns", "location"},
     "add_partition.sql": {"table", "partition_spec", "location"},
     "alter_table_change_column.sql": {"table", "column", "type"},
+    "set_table_property.sql": {"table", "key", "value"},
+    "show_table_properties.sql": {"table"},
 }
 
 

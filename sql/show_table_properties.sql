@@ -1,0 +1,2 @@
+-- A table's properties, as (key, value) rows.
+SHOW TBLPROPERTIES {{ table }}
