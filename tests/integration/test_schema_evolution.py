@@ -16,7 +16,7 @@ import pytest
 from avro_ingest.config import IngestConfig
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.stages.convert import read_schema_history
+from avro_ingest.stages.convert import history_folder
 
 from .conftest import Area
 from .pipeline_process import run_pipeline
@@ -66,6 +66,17 @@ def run(area: Area, **settings: Any) -> dict[str, Any]:
     )
     assert not outcome["failed"], outcome["failed"]
     return outcome
+
+
+def schema_history(area: Area, table: str) -> list[dict[str, Any]]:
+    """What the table keeps of its schema changes, oldest first."""
+    hdfs = AvroIngestHdfsHook()
+    folder = history_folder(area.target_root, area.database, table)
+    history = []
+    for entry in sorted(hdfs.list_files(folder), key=lambda e: e.path):
+        with hdfs.open_stream(entry.path) as body:
+            history.append(json.loads(body.read()))
+    return history
 
 
 def rows(area: Area, table: str, columns: str) -> list[tuple[Any, ...]]:
@@ -123,9 +134,7 @@ def test_a_table_follows_compatible_changes_and_reads_old_and_new_rows(test_area
         "widened score to DOUBLE",
     ]
     assert day3["loads"][0]["results"][0]["schema_changes"] == []
-    (history,) = read_schema_history(
-        AvroIngestHdfsHook(), test_area.target_root, test_area.database, "click"
-    )
+    (history,) = schema_history(test_area, "click")
     assert history["batch_id"] == result["batch_id"]
     assert sorted(history["changes"]) == sorted(result["schema_changes"])
 

@@ -49,11 +49,11 @@ __all__ = [
     "conversion_settings",
     "convert_batch",
     "drop_if_never_filled",
+    "history_folder",
     "load_statements",
     "partition_location",
     "prepare_table",
     "publish_partition",
-    "read_schema_history",
     "reader_schema",
     "record_schema_change",
     "table_statements",
@@ -141,15 +141,6 @@ def record_schema_change(
     fs.write_bytes(path, json.dumps(record).encode())
     log.info("%s.%s: %s (batch %s)", batch.database, batch.table, changes, batch.batch_id)
     return path
-
-
-def read_schema_history(fs: FileSystem, target_root: str, database: str, table: str) -> list[Any]:
-    """The table's recorded schema changes, oldest first."""
-    folder = history_folder(target_root, database, table)
-    return [
-        json.loads(fs.read_range(entry.path, 0, entry.size))
-        for entry in sorted(fs.list_files(folder), key=lambda e: e.path)
-    ]
 
 
 def partition_location(target_root: str, batch: BatchPlan) -> str:
