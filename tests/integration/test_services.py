@@ -85,9 +85,10 @@ def test_two_runs_racing_load_each_file_once_and_hive_takes_every_session(
         for name, task in airflow.tasks(run_id).items()
         if name.startswith("load_table[")
     ]
-    assert sorted(t["rendered_map_index"].split(".")[1] for t in loads) == sorted(tables)
+    # Either run may claim part of a table's files, so a table can have a load in each run.
+    assert {t["rendered_map_index"].split(".")[1] for t in loads} == set(tables)
     # Up to four loads opened their Hive sessions together; none was refused and retried.
-    assert [t["try_number"] for t in loads] == [1] * len(tables)
+    assert [t["try_number"] for t in loads] == [1] * len(loads)
 
 
 def test_a_tick_missed_while_paused_is_skipped_and_the_next_tick_loads(
