@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The local Hadoop stack: a real HDFS (NameNode + DataNode, WebHDFS) and HiveServer2 with an
-# embedded Derby metastore, from Apache's jars on Maven Central, on the machine's JDK 17.
+# The local Hadoop stack: a real HDFS (NameNode + DataNode, WebHDFS), YARN (ResourceManager +
+# NodeManager) and HiveServer2 with an embedded Derby metastore, from Apache's jars on Maven
+# Central, on the machine's JDK 17.
 #
 #   stack/stack.sh jars     resolve the jars into the cache (no-op when cached)
 #   stack/stack.sh up       start what is not running and wait until it is healthy
@@ -15,6 +16,10 @@
 #   AVRO_INGEST_HIVE_ENGINE   Hive's execution engine: mr (default, MapReduce local mode) or tez
 #                             (Tez local mode inside HiveServer2; adds the Tez jars)
 #   AVRO_INGEST_TEZ_TASKS     tasks Tez local mode runs at once (default: 1)
+#   AVRO_INGEST_YARN          on (default): MapReduce jobs too big for Hive's local mode run in
+#                             YARN containers; off: no YARN, every job runs inside HiveServer2
+#   AVRO_INGEST_YARN_MEMORY_MB  memory the NodeManager offers to containers (default: 6144)
+#   AVRO_INGEST_YARN_TASK_MB  one map or reduce container (default: 1536; heap 80% of it)
 #   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
 #   AVRO_INGEST_PYTHON        the Python that runs the HiveServer2 readiness query
 #   AVRO_INGEST_STACK_TIMEOUT seconds to wait for each service (default: 120)
@@ -34,6 +39,10 @@ HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}
 TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
 case "$HIVE_ENGINE" in mr|tez) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr or tez, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
+YARN=${AVRO_INGEST_YARN:-on}
+case "$YARN" in on|off) ;; *) echo "[stack] error: AVRO_INGEST_YARN must be on or off, not '$YARN'" >&2; exit 2 ;; esac
+YARN_MEMORY_MB=${AVRO_INGEST_YARN_MEMORY_MB:-6144}
+YARN_TASK_MB=${AVRO_INGEST_YARN_TASK_MB:-1536}
 # MapReduce local tasks run inside HiveServer2: its heap holds the batches converting at once.
 HIVESERVER2_HEAP=${AVRO_INGEST_HIVESERVER2_HEAP:-2g}
 PYTHON=${AVRO_INGEST_PYTHON:-$REPO_DIR/.venv/bin/python}
@@ -45,17 +54,30 @@ DATANODE_HTTP_PORT=${AVRO_INGEST_DATANODE_HTTP_PORT:-9864}
 DATANODE_IPC_PORT=${AVRO_INGEST_DATANODE_IPC_PORT:-9867}
 HIVESERVER2_PORT=${AVRO_INGEST_HIVESERVER2_PORT:-10000}
 HIVESERVER2_WEBUI_PORT=${AVRO_INGEST_HIVESERVER2_WEBUI_PORT:-10002}
+RESOURCEMANAGER_PORT=${AVRO_INGEST_RESOURCEMANAGER_PORT:-8032}
+RESOURCEMANAGER_SCHEDULER_PORT=${AVRO_INGEST_RESOURCEMANAGER_SCHEDULER_PORT:-8030}
+RESOURCEMANAGER_TRACKER_PORT=${AVRO_INGEST_RESOURCEMANAGER_TRACKER_PORT:-8031}
+RESOURCEMANAGER_ADMIN_PORT=${AVRO_INGEST_RESOURCEMANAGER_ADMIN_PORT:-8033}
+RESOURCEMANAGER_WEB_PORT=${AVRO_INGEST_RESOURCEMANAGER_WEB_PORT:-8088}
+NODEMANAGER_PORT=${AVRO_INGEST_NODEMANAGER_PORT:-8041}
+NODEMANAGER_LOCALIZER_PORT=${AVRO_INGEST_NODEMANAGER_LOCALIZER_PORT:-8040}
+NODEMANAGER_WEB_PORT=${AVRO_INGEST_NODEMANAGER_WEB_PORT:-8042}
+SHUFFLE_PORT=${AVRO_INGEST_SHUFFLE_PORT:-13562}
+JOBHISTORY_PORT=${AVRO_INGEST_JOBHISTORY_PORT:-10020}
 JVM_DIR=${AVRO_INGEST_JVM_DIR:-/usr/lib/jvm}
 MVN=${AVRO_INGEST_MVN:-mvn}
 
 HDFS_JARS=$CACHE/jars/hdfs-$HADOOP_VERSION
 HIVE_JARS=$CACHE/jars/hive-$HIVE_VERSION-hadoop-$HADOOP_VERSION-avro-$AVRO_VERSION-xz-$XZ_VERSION-zstd-$ZSTD_JNI_VERSION
 TOOLS_JARS=$CACHE/jars/avro-tools-$AVRO_TOOLS_VERSION
+YARN_JARS=$CACHE/jars/yarn-$HADOOP_VERSION
 TEZ_JARS=$CACHE/jars/tez-$TEZ_VERSION-roaringbitmap-$ROARINGBITMAP_VERSION-reload4j-$RELOAD4J_VERSION
 
 NAMENODE_CLASS=org.apache.hadoop.hdfs.server.namenode.NameNode
 DATANODE_CLASS=org.apache.hadoop.hdfs.server.datanode.DataNode
 HIVESERVER2_CLASS=org.apache.hive.service.server.HiveServer2
+RESOURCEMANAGER_CLASS=org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
+NODEMANAGER_CLASS=org.apache.hadoop.yarn.server.nodemanager.NodeManager
 
 # JDK 17 needs these for Hadoop and Hive: without them WebHDFS calls fail with
 # InaccessibleObjectException and HiveServer2 hangs at start.
@@ -126,6 +148,7 @@ cmd_jars() {
   resolve_jars "$STACK_DIR/maven/hdfs" "$HDFS_JARS"
   resolve_jars "$STACK_DIR/maven/hive" "$HIVE_JARS"
   resolve_jars "$STACK_DIR/maven/tools" "$TOOLS_JARS"
+  if [ "$YARN" = on ]; then resolve_jars "$STACK_DIR/maven/yarn" "$YARN_JARS"; fi
   if [ "$HIVE_ENGINE" = tez ]; then resolve_jars "$STACK_DIR/maven/tez" "$TEZ_JARS"; fi
 }
 
@@ -134,8 +157,14 @@ cmd_jars() {
 render_conf() {
   local conf=$STATE/conf
   mkdir -p "$conf" "$STATE/logs" "$STATE/run" "$STATE/tmp" "$STATE/hive/scratch" "$STATE/tez" \
-    "$STATE/hive/resources" "$STATE/hive/querylog" "$STATE/hive/operation_logs"
-  local template
+    "$STATE/hive/resources" "$STATE/hive/querylog" "$STATE/hive/operation_logs" \
+    "$STATE/yarn/local" "$STATE/yarn/logs"
+  local framework=local template
+  [ "$YARN" = on ] && framework=yarn
+  # Containers: Hive's jars first (Avro 1.11 and Hive's own versions win over Hadoop's), then
+  # what only YARN has (the MapReduce application master, the shuffle).
+  local container_classpath="$conf,$HIVE_JARS/*,$YARN_JARS/*"
+  local task_heap=$((YARN_TASK_MB * 4 / 5))
   for template in "$STACK_DIR"/conf/*.in; do
     sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
       -e "s|@HIVE_ENGINE@|$HIVE_ENGINE|g" -e "s|@TEZ_TASKS@|$TEZ_TASKS|g" \
@@ -146,6 +175,20 @@ render_conf() {
       -e "s|@DATANODE_IPC_PORT@|$DATANODE_IPC_PORT|g" \
       -e "s|@HIVESERVER2_PORT@|$HIVESERVER2_PORT|g" \
       -e "s|@HIVESERVER2_WEBUI_PORT@|$HIVESERVER2_WEBUI_PORT|g" \
+      -e "s|@RM_PORT@|$RESOURCEMANAGER_PORT|g" \
+      -e "s|@RM_SCHEDULER_PORT@|$RESOURCEMANAGER_SCHEDULER_PORT|g" \
+      -e "s|@RM_TRACKER_PORT@|$RESOURCEMANAGER_TRACKER_PORT|g" \
+      -e "s|@RM_ADMIN_PORT@|$RESOURCEMANAGER_ADMIN_PORT|g" \
+      -e "s|@RM_WEB_PORT@|$RESOURCEMANAGER_WEB_PORT|g" \
+      -e "s|@NM_PORT@|$NODEMANAGER_PORT|g" \
+      -e "s|@NM_LOCALIZER_PORT@|$NODEMANAGER_LOCALIZER_PORT|g" \
+      -e "s|@NM_WEB_PORT@|$NODEMANAGER_WEB_PORT|g" \
+      -e "s|@NM_MEMORY_MB@|$YARN_MEMORY_MB|g" -e "s|@NM_VCORES@|$(nproc)|g" \
+      -e "s|@TASK_MEMORY_MB@|$YARN_TASK_MB|g" -e "s|@TASK_HEAP_MB@|$task_heap|g" \
+      -e "s|@SHUFFLE_PORT@|$SHUFFLE_PORT|g" -e "s|@JOBHISTORY_PORT@|$JOBHISTORY_PORT|g" \
+      -e "s|@MR_FRAMEWORK@|$framework|g" \
+      -e "s|@CONTAINER_CLASSPATH@|$container_classpath|g" \
+      -e "s|@JVM_OPENS@|${JVM_OPENS[*]}|g" \
       "$template" > "$conf/$(basename "${template%.in}")"
   done
 }
@@ -218,7 +261,38 @@ hiveserver2_ready() {
   "$PYTHON" "$STACK_DIR/hs2_ping.py" --port "$HIVESERVER2_PORT" --auth "$HIVE_AUTH" >/dev/null 2>&1
 }
 
-stack_ready() { namenode_ready && hiveserver2_ready; }
+# Healthy YARN: the NodeManager registered with the ResourceManager, offering its memory and
+# vcores. A node that registered unhealthy (a full disk, say) runs nothing.
+yarn_metrics() { curl -sf "http://localhost:$RESOURCEMANAGER_WEB_PORT/ws/v1/cluster/metrics" 2>/dev/null; }
+yarn_ready() {
+  [ "$YARN" = on ] || return 0
+  yarn_metrics | grep -q '"activeNodes" *: *[1-9]'
+}
+yarn_node_summary() {
+  { yarn_metrics || echo "{}"; } | "$PYTHON" -c 'import json, sys; m = json.load(sys.stdin)["clusterMetrics"]; print("%s active node(s), %s MB and %s vcores, %s unhealthy" % (m["activeNodes"], m["totalMB"], m["totalVirtualCores"], m["unhealthyNodes"]))' 2>/dev/null
+}
+# Why the NodeManager is not an active node: its own health report, when it has one.
+yarn_node_problem() {
+  curl -sf "http://localhost:$RESOURCEMANAGER_WEB_PORT/ws/v1/cluster/nodes?states=UNHEALTHY,LOST,DECOMMISSIONED,SHUTDOWN" 2>/dev/null \
+    | "$PYTHON" -c 'import json, sys; nodes = (json.load(sys.stdin).get("nodes") or {}).get("node") or []; print("; ".join("%s %s: %s" % (n["id"], n["state"], n.get("healthReport") or "no report") for n in nodes))' 2>/dev/null
+}
+wait_for_node() {
+  local started=$SECONDS problem
+  until yarn_ready; do
+    assert_alive resourcemanager "$RESOURCEMANAGER_CLASS"
+    assert_alive nodemanager "$NODEMANAGER_CLASS"
+    problem=$(yarn_node_problem || true)
+    if [ -n "$problem" ] || (( SECONDS - started > TIMEOUT )); then
+      echo "----- last lines of $STATE/logs/nodemanager.log -----" >&2
+      grep -E "ERROR|WARN|Exception" "$STATE/logs/nodemanager.log" | tail -n 15 >&2 || true
+      die "the NodeManager did not register with the ResourceManager as a healthy node after $((SECONDS - started)) s${problem:+ ($problem)}"
+    fi
+    sleep 1
+  done
+  say "YARN (NodeManager registered: $(yarn_node_summary)) ready after $((SECONDS - started)) s"
+}
+
+stack_ready() { namenode_ready && yarn_ready && hiveserver2_ready; }
 
 wait_until() {
   local what=$1 check=$2 started=$SECONDS
@@ -236,6 +310,7 @@ wait_until() {
 }
 
 hdfs_classpath() { echo "$STATE/conf:$HDFS_JARS/*"; }
+yarn_classpath() { echo "$STATE/conf:$YARN_JARS/*"; }
 hive_classpath() {
   if [ "$HIVE_ENGINE" = tez ]; then echo "$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*"; else echo "$STATE/conf:$HIVE_JARS/*"; fi
 }
@@ -258,15 +333,22 @@ cmd_up() {
   cmd_jars
   render_conf
 
-  local nn_pid="" dn_pid="" hs2_pid=""
+  local nn_pid="" dn_pid="" hs2_pid="" rm_pid="" nm_pid=""
   nn_pid=$(live_pid namenode "$NAMENODE_CLASS") || true
   dn_pid=$(live_pid datanode "$DATANODE_CLASS") || true
   hs2_pid=$(live_pid hiveserver2 "$HIVESERVER2_CLASS") || true
-  if [ -n "$nn_pid" ] && [ -n "$dn_pid" ] && [ -n "$hs2_pid" ]; then
-    # All three run: start nothing; a busy HiveServer2 may take a moment to answer.
+  rm_pid=$(live_pid resourcemanager "$RESOURCEMANAGER_CLASS") || true
+  nm_pid=$(live_pid nodemanager "$NODEMANAGER_CLASS") || true
+  if [ "$YARN" = off ] && { [ -n "$rm_pid" ] || [ -n "$nm_pid" ]; }; then
+    die "YARN runs, but AVRO_INGEST_YARN=off: run 'make stack-down' first, then start again"
+  fi
+  local yarn_up=yes
+  [ "$YARN" = off ] || { [ -n "$rm_pid" ] && [ -n "$nm_pid" ]; } || yarn_up=""
+  if [ -n "$nn_pid" ] && [ -n "$dn_pid" ] && [ -n "$hs2_pid" ] && [ -n "$yarn_up" ]; then
+    # All run: start nothing; a busy HiveServer2 may take a moment to answer.
     wait_until "the running stack" stack_ready "namenode:$NAMENODE_CLASS" \
       "datanode:$DATANODE_CLASS" "hiveserver2:$HIVESERVER2_CLASS" > /dev/null
-    say "already up (NameNode $nn_pid, DataNode $dn_pid, HiveServer2 $hs2_pid): nothing to do"
+    say "already up (NameNode $nn_pid, DataNode $dn_pid, HiveServer2 $hs2_pid${rm_pid:+, ResourceManager $rm_pid, NodeManager $nm_pid}): nothing to do"
     return 0
   fi
 
@@ -281,6 +363,17 @@ cmd_up() {
   fi
   if [ -z "$hs2_pid" ]; then
     for port in "$HIVESERVER2_PORT" "$HIVESERVER2_WEBUI_PORT"; do check_port_free "$port" HiveServer2; done
+  fi
+  if [ "$YARN" = on ] && [ -z "$rm_pid" ]; then
+    for port in "$RESOURCEMANAGER_PORT" "$RESOURCEMANAGER_SCHEDULER_PORT" "$RESOURCEMANAGER_TRACKER_PORT" \
+        "$RESOURCEMANAGER_ADMIN_PORT" "$RESOURCEMANAGER_WEB_PORT"; do
+      check_port_free "$port" ResourceManager
+    done
+  fi
+  if [ "$YARN" = on ] && [ -z "$nm_pid" ]; then
+    for port in "$NODEMANAGER_PORT" "$NODEMANAGER_LOCALIZER_PORT" "$NODEMANAGER_WEB_PORT" "$SHUFFLE_PORT"; do
+      check_port_free "$port" NodeManager
+    done
   fi
 
   if [ ! -f "$STATE/dfs/name/current/VERSION" ]; then
@@ -302,6 +395,16 @@ cmd_up() {
     touch "$STATE/run/hdfs-dirs.done"
   fi
 
+  if [ "$YARN" = on ]; then
+    [ -n "$rm_pid" ] || start_daemon resourcemanager "$RESOURCEMANAGER_CLASS" "$(yarn_classpath)" 512m \
+      -Dyarn.log.dir="$STATE/logs"
+    wait_until "the ResourceManager (web $RESOURCEMANAGER_WEB_PORT)" yarn_metrics \
+      "resourcemanager:$RESOURCEMANAGER_CLASS" > /dev/null
+    [ -n "$nm_pid" ] || start_daemon nodemanager "$NODEMANAGER_CLASS" "$(yarn_classpath)" 512m \
+      -Dyarn.log.dir="$STATE/logs"
+    wait_for_node
+  fi
+
   if [ -z "$hs2_pid" ]; then
     # Derby writes derby.log into the working folder: keep it in the state folder.
     # MapReduce local tasks log from threads a query starts: with the query's log context
@@ -315,7 +418,9 @@ cmd_up() {
   wait_until "HiveServer2 (answers SELECT 1, auth $HIVE_AUTH)" hiveserver2_ready \
     "hiveserver2:$HIVESERVER2_CLASS"
   echo "$HIVE_AUTH" > "$STATE/run/hive-auth"
-  say "up in $((SECONDS - started)) s: HDFS hdfs://localhost:$NAMENODE_RPC_PORT, WebHDFS http://localhost:$NAMENODE_HTTP_PORT, HiveServer2 localhost:$HIVESERVER2_PORT ($HIVE_AUTH)"
+  local yarn_said="MapReduce inside HiveServer2 (no YARN)"
+  [ "$YARN" = on ] && yarn_said="YARN http://localhost:$RESOURCEMANAGER_WEB_PORT"
+  say "up in $((SECONDS - started)) s: HDFS hdfs://localhost:$NAMENODE_RPC_PORT, WebHDFS http://localhost:$NAMENODE_HTTP_PORT, $yarn_said, HiveServer2 localhost:$HIVESERVER2_PORT ($HIVE_AUTH)"
 }
 
 stop_daemon() {
@@ -331,23 +436,42 @@ stop_daemon() {
   say "stopped $name (pid $pid)"
 }
 
+# Container JVMs (application masters, tasks) of this state folder's NodeManager: they run in
+# its local folders, which their command lines name.
+stop_containers() {
+  local pids
+  pids=$(pgrep -f -- "$STATE/yarn/local/" || true)
+  [ -n "$pids" ] || return 0
+  say "stopping container JVMs left by the NodeManager: $(echo $pids)"
+  kill -TERM $pids 2>/dev/null || true
+  sleep 2
+  kill -KILL $pids 2>/dev/null || true
+}
+
 cmd_down() {
   # Only the processes named in our pid files, newest service first.
   stop_daemon hiveserver2 "$HIVESERVER2_CLASS"
+  # The NodeManager before the ResourceManager; then any container JVM the NodeManager left.
+  stop_daemon nodemanager "$NODEMANAGER_CLASS"
+  stop_daemon resourcemanager "$RESOURCEMANAGER_CLASS"
+  stop_containers
   stop_daemon datanode "$DATANODE_CLASS"
   stop_daemon namenode "$NAMENODE_CLASS"
 }
 
 cmd_status() {
   local healthy=0 name class pid rss total=0
-  for pair in "namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS" "hiveserver2:$HIVESERVER2_CLASS"; do
+  local daemons=("namenode:$NAMENODE_CLASS" "datanode:$DATANODE_CLASS")
+  [ "$YARN" = on ] && daemons+=("resourcemanager:$RESOURCEMANAGER_CLASS" "nodemanager:$NODEMANAGER_CLASS")
+  daemons+=("hiveserver2:$HIVESERVER2_CLASS")
+  for pair in "${daemons[@]}"; do
     name=${pair%%:*}; class=${pair#*:}
     if pid=$(live_pid "$name" "$class"); then
       rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$pid/status")
       total=$((total + rss))
-      printf '%-12s running  pid %-8s %5s MB resident\n' "$name" "$pid" "$rss"
+      printf '%-16s running  pid %-8s %5s MB resident\n' "$name" "$pid" "$rss"
     else
-      printf '%-12s stopped\n' "$name"; healthy=1
+      printf '%-16s stopped\n' "$name"; healthy=1
     fi
   done
   # One JMX scrape can miss while the NameNode is busy with a load: ask up to three times.
@@ -355,6 +479,9 @@ cmd_status() {
     echo "hdfs         healthy (live DataNode, safe mode off)"
   else
     echo "hdfs         not healthy"; healthy=1
+  fi
+  if [ "$YARN" = on ]; then
+    if yarn_ready; then echo "yarn         healthy ($(yarn_node_summary))"; else echo "yarn         not healthy ($(yarn_node_problem || true))"; healthy=1; fi
   fi
   if [ -x "$PYTHON" ] && hiveserver2_ready; then echo "hiveserver2  healthy (SELECT 1, auth $HIVE_AUTH)"; else echo "hiveserver2  not healthy"; healthy=1; fi
   echo "total        $total MB resident"
@@ -368,6 +495,8 @@ cmd_env() {
   echo "CACHE=$CACHE"
   echo "HIVE_AUTH=$HIVE_AUTH"
   echo "HIVE_ENGINE=$HIVE_ENGINE"
+  echo "YARN=$YARN"
+  if [ "$YARN" = on ]; then echo "YARN_JARS=$YARN_JARS"; echo "RESOURCEMANAGER_WEB_URL=http://localhost:$RESOURCEMANAGER_WEB_PORT"; fi
   if [ "$HIVE_ENGINE" = tez ]; then echo "TEZ_JARS=$TEZ_JARS"; echo "TEZ_TASKS=$TEZ_TASKS"; fi
   echo "HDFS_JARS=$HDFS_JARS"
   echo "HIVE_JARS=$HIVE_JARS"
