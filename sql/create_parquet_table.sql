@@ -6,3 +6,5 @@ CREATE EXTERNAL TABLE IF NOT EXISTS {{ table }} (
 PARTITIONED BY ({{ partition_columns }})
 STORED AS PARQUET
 LOCATION {{ location }}
+-- Snappy for anything else that writes into it, as for the batches' output.
+TBLPROPERTIES ('parquet.compression'='SNAPPY')

@@ -46,6 +46,11 @@ class IngestConfig:
     min_parallel_batch_bytes: int = 16 * 1024**2
     # Target size of the Parquet files a batch writes (Hive's merge step).
     parquet_file_size_bytes: int = 256 * 1024**2
+    # Hive runs a statement whose input is at most this many bytes inside HiveServer2
+    # (hive.exec.mode.local.auto); larger ones go to YARN. 0: all on YARN.
+    local_mode_max_bytes: int = 256 * 1024**2
+    # How a batch's Parquet rows are counted: "footers" (read over HDFS) or "scan" (Hive).
+    row_check: str = "footers"
     # A run's claimed batches are taken over by another run only once that run has not
     # touched its lease for this long (a run that died, or a zombie attempt).
     lease_seconds: int = 600
@@ -73,6 +78,7 @@ class IngestConfig:
             "lease_seconds",
             "max_batch_failures",
             "schema_changes",
+            "row_check",
         ):
             SETTING[name].check(getattr(self, name))
         SETTING["parallel_loads"].check(self.parallel_loads)
@@ -84,6 +90,8 @@ class IngestConfig:
                 f"table_name_rule {self.table_name_rule!r} must be one of {TABLE_NAME_RULES} "
                 "or fixed:<table> with a valid lower-case table name"
             )
+        if self.local_mode_max_bytes < 0:
+            raise InvalidSetting("local_mode_max_bytes must be at least 0")
         if self.max_bytes_per_batch < 1 or self.header_read_threads < 1:
             raise InvalidSetting("max_bytes_per_batch and header_read_threads must be at least 1")
 
@@ -124,6 +132,8 @@ def config_from_params(params: Mapping[str, Any]) -> IngestConfig:
         max_bytes_per_batch=int(form["max_batch_gib"] * 1024**3),
         parallel_loads=form["parallel_loads"],
         min_parallel_batch_bytes=int(form["min_parallel_batch_mib"] * 1024**2),
+        local_mode_max_bytes=form["local_mode_max_mib"] * 1024**2,
+        row_check=form["row_check"],
         lease_seconds=form["lease_seconds"],
         max_batch_failures=form["max_batch_failures"],
         schema_changes=form["schema_changes"],

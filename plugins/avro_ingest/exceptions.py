@@ -42,6 +42,7 @@ __all__ = [
     "InvalidSchema",
     "InvalidSetting",
     "NotAvroFile",
+    "NotParquet",
     "RepeatedFailure",
     "SchemaConflict",
     "SchemaMismatch",
@@ -461,6 +462,18 @@ class VerificationFailed(AvroIngestError):
             f"batch {batch_id}: Parquet has {got} rows, the Avro files hold {expected} records; "
             "nothing was published, its files stay in staging and nothing is archived"
         )
+
+
+class NotParquet(AvroIngestError):
+    """A file of a batch's Parquet output cannot be read as Parquet: the batch fails like a
+    count that does not match (its output is dropped, its sources stay in staging)."""
+
+    reason = "unreadable_output"
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{path}: not a readable Parquet file: {problem}")
 
 
 class BatchesFailed(AvroIngestError):

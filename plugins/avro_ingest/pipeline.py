@@ -35,6 +35,7 @@ from avro_ingest.exceptions import (
     EngineFault,
     EngineRejected,
     FileGone,
+    NotParquet,
     RepeatedFailure,
     SchemaConflict,
     ServiceUnavailable,
@@ -106,7 +107,7 @@ from avro_ingest.stages.layout import (
     temp_table_name,
     work_folder,
 )
-from avro_ingest.stages.verify import count_pending_rows, verify_counts
+from avro_ingest.stages.verify import count_output_rows, verify_counts
 
 __all__ = ["archive", "load_table", "plan_run", "teardown"]
 
@@ -617,6 +618,7 @@ def _convert_verify_commit(
                 table,
                 location=location,
                 parquet_file_size_bytes=config.parquet_file_size_bytes,
+                local_mode_max_bytes=config.local_mode_max_bytes,
                 dry_run=config.dry_run,
             )
         except StatementFailed as failure:
@@ -630,9 +632,11 @@ def _convert_verify_commit(
             outcome.result = result
             return [outcome]
         started = time.monotonic()
-        rows = verify_counts(batch.batch_id, batch.records, count_pending_rows(hive, batch))
+        rows = verify_counts(
+            batch.batch_id, batch.records, count_output_rows(fs, hive, batch, location, config)
+        )
         outcome.verify_seconds = time.monotonic() - started
-    except (StatementFailed, VerificationFailed) as error:
+    except (StatementFailed, VerificationFailed, NotParquet) as error:
         # Nothing of it is visible: its output is not a partition. Drop it; the files stay.
         if not config.dry_run:
             fs.delete(location, recursive=True)

@@ -251,6 +251,18 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "local_mode_max_mib",
+        "Run in HiveServer2 up to (MiB)",
+        "A Hive statement reading at most this many MiB runs inside HiveServer2 (one core, no "
+        "job to start); a larger one runs as a YARN job, its map tasks in parallel "
+        "containers. 0: every statement on YARN.",
+        BATCHES,
+        "integer",
+        256,
+        minimum=0,
+        env="AVRO_INGEST_LOCAL_MODE_MAX_MIB",
+    ),
+    Setting(
         "lease_seconds",
         "Lease (seconds)",
         "Another run takes over this run's claimed files only once it has not heard from "
@@ -271,6 +283,17 @@ SETTINGS: tuple[Setting, ...] = (
         "string",
         "evolve",
         choices=dict(MODES),
+    ),
+    Setting(
+        "row_check",
+        "Row count check",
+        "How a batch's Parquet rows are counted before it is published, against the records "
+        "its Avro files hold: from the Parquet files' footers (no Hive job), or by a Hive "
+        "COUNT(*) scan.",
+        SAFETY,
+        "string",
+        "footers",
+        choices={"footers": "Parquet footers, read from HDFS", "scan": "A Hive COUNT(*) scan"},
     ),
     Setting(
         "max_batch_failures",

@@ -107,7 +107,7 @@ def arm(point: str) -> None:
     patches = {
         "after_claim": ("plan_run", dying_after),
         "during_conversion": ("convert_batch", dying_during),
-        "before_verification": ("count_pending_rows", dying_before),
+        "before_verification": ("count_output_rows", dying_before),
         "before_commit": ("commit_batch", dying_before),
         "before_publish": ("publish_partition", dying_before),
         "before_archive": ("archive", dying_before),

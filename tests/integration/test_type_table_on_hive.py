@@ -998,7 +998,7 @@ class Loader:
             render_add_partition(plan, DATABASE, parquet_table, PARTITION, partition_dir),
         ]
         settings = {
-            **conversion_settings(64 * 1024**2),
+            **conversion_settings(64 * 1024**2, 256 * 1024**2),
             **HIVE_SESSION_SETTINGS,
             **(more_settings or {}),
         }

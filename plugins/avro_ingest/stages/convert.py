@@ -149,17 +149,29 @@ def partition_location(target_root: str, batch: BatchPlan) -> str:
     return f"{target_location(target_root, batch.database, batch.table)}/{spec}"
 
 
-def conversion_settings(parquet_file_size_bytes: int) -> dict[str, str]:
-    """Session settings for a conversion: few Parquet files of about the target size (Hive
-    merges small outputs in an extra step), Snappy-compressed."""
+def local_mode_settings(max_bytes: int) -> dict[str, str]:
+    """Hive's own per-statement choice of where a MapReduce job runs: inside HiveServer2 when
+    its input is at most `max_bytes` (no job to start, one core), else on the cluster (YARN
+    containers, in parallel). The file count does not decide: Hive combines small files into
+    few splits, so many small files are still a small job."""
     return {
+        "hive.exec.mode.local.auto": "true" if max_bytes > 0 else "false",
+        "hive.exec.mode.local.auto.inputbytes.max": str(max_bytes),
+        "hive.exec.mode.local.auto.input.files.max": str(2**31 - 1),
+    }
+
+
+def conversion_settings(parquet_file_size_bytes: int, local_mode_max_bytes: int) -> dict[str, str]:
+    """Session settings for a conversion: few Parquet files of about the target size (Hive
+    merges small outputs in an extra step). Snappy is the output table's property."""
+    return {
+        **local_mode_settings(local_mode_max_bytes),
         # Exact dates and timestamps, whatever the server's defaults (see the type table).
         **HIVE_SESSION_SETTINGS,
         "hive.merge.mapfiles": "true",
         "hive.merge.mapredfiles": "true",
         "hive.merge.smallfiles.avgsize": str(parquet_file_size_bytes // 2),
         "hive.merge.size.per.task": str(parquet_file_size_bytes),
-        "parquet.compression": "SNAPPY",
         "hive.exec.dynamic.partition": "false",
         # Statistics are Impala's job (COMPUTE INCREMENTAL STATS after publishing), and the
         # rows are counted by a scan: gathering them in Hive only lengthens the load. Table
@@ -456,6 +468,7 @@ def convert_batch(
     *,
     location: str,
     parquet_file_size_bytes: int,
+    local_mode_max_bytes: int,
     dry_run: bool = False,
 ) -> ConversionResult:
     """Convert one batch into its pending Parquet output at `location` (the schema file must be
@@ -473,7 +486,9 @@ def convert_batch(
         return result
     started = time.monotonic()
     result.started_at = time.time()
-    hive.run_statements(statements, settings=conversion_settings(parquet_file_size_bytes))
+    hive.run_statements(
+        statements, settings=conversion_settings(parquet_file_size_bytes, local_mode_max_bytes)
+    )
     result.finished_at = time.time()
     result.hive_seconds = time.monotonic() - started
     log.info(

@@ -92,14 +92,15 @@ def test_create_parquet_table_and_insert():
         "  `id` BIGINT,\n  `select` STRING,\n  `at` TIMESTAMP,\n  `day` DATE,\n"
         "  `tags` ARRAY<BIGINT>\n)\n"
         "PARTITIONED BY (`ingest_date` STRING, `batch_id` STRING)\nSTORED AS PARQUET\n"
-        "LOCATION '/lake/events'"
+        "LOCATION '/lake/events'\n"
+        "TBLPROPERTIES ('parquet.compression'='SNAPPY')"
     )
     pending = render_create_parquet_pending_table(plan, "lake", "tmp_p", "/lake/events/d=1")
     assert pending.startswith("CREATE EXTERNAL TABLE `lake`.`tmp_p` (\n  `id` BIGINT,")
     assert "PARTITIONED" not in pending
     assert pending.endswith(
         "STORED AS PARQUET\nLOCATION '/lake/events/d=1'\n"
-        "TBLPROPERTIES ('external.table.purge'='false')"
+        "TBLPROPERTIES ('external.table.purge'='false', 'parquet.compression'='SNAPPY')"
     )
     insert = render_insert_overwrite_table(plan, "lake", "tmp_p", "staging", "tmp_1")
     assert insert.startswith("INSERT OVERWRITE TABLE `lake`.`tmp_p`\nSELECT `id` AS `id`,\n")

@@ -90,10 +90,19 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
 
 
 def test_settings_keep_few_parquet_files_and_exact_dates() -> None:
-    settings = conversion_settings(256 * 1024**2)
+    settings = conversion_settings(256 * 1024**2, 64 * 1024**2)
     assert settings["hive.merge.size.per.task"] == str(256 * 1024**2)
     assert settings["hive.merge.mapfiles"] == "true"
     assert settings["hive.stats.column.autogather"] == "false"
+
+
+def test_a_small_statement_runs_in_hiveserver2_and_a_large_one_on_the_cluster() -> None:
+    settings = conversion_settings(256 * 1024**2, 64 * 1024**2)
+    assert settings["hive.exec.mode.local.auto"] == "true"
+    assert settings["hive.exec.mode.local.auto.inputbytes.max"] == str(64 * 1024**2)
+    # Many small files are still a small job: only the bytes decide.
+    assert int(settings["hive.exec.mode.local.auto.input.files.max"]) >= 1_000_000
+    assert conversion_settings(256 * 1024**2, 0)["hive.exec.mode.local.auto"] == "false"
 
 
 class AnsweringHive:

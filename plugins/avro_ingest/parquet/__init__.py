@@ -1,0 +1,1 @@
+"""Parquet files as written: what their footers say, read without an engine."""
