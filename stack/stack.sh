@@ -8,6 +8,7 @@
 #   stack/stack.sh down     stop the daemons this script started (by pid file)
 #   stack/stack.sh status   say what runs, its memory, and whether it is healthy
 #   stack/stack.sh env      print the settings in effect
+#   stack/stack.sh hive-java ARGS   run a JVM on Hive's class path (e.g. a second HiveServer2)
 #
 # Settings (environment):
 #   AVRO_INGEST_STACK_STATE   configs, data, logs, pid files    (default: stack/.state)
@@ -513,5 +514,8 @@ case "${1:-}" in
   env) cmd_env ;;
   hdfs) require_java; shift; hdfs_dfs "$@" ;;
   dfsadmin) require_java; shift; hdfs_dfsadmin "$@" ;;
-  *) echo "usage: $0 {jars|up|down|status|env|hdfs ARGS...|dfsadmin ARGS...}" >&2; exit 2 ;;
+  # Hive's class path and the JDK 17 options, for a JVM of Hive's own (tests start a second
+  # HiveServer2 with SQL standard authorization this way).
+  hive-java) require_java; shift; exec "$JAVA" "${JVM_OPENS[@]}" -Duser.timezone=UTC -cp "$(hive_classpath)" "$@" ;;
+  *) echo "usage: $0 {jars|up|down|status|env|hdfs ARGS...|dfsadmin ARGS...|hive-java ARGS...}" >&2; exit 2 ;;
 esac

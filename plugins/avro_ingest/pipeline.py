@@ -632,9 +632,13 @@ def _convert_verify_commit(
             outcome.result = result
             return [outcome]
         started = time.monotonic()
-        rows = verify_counts(
-            batch.batch_id, batch.records, count_output_rows(fs, hive, batch, location, config)
-        )
+        try:
+            counted = count_output_rows(fs, hive, batch, location, config)
+        except StatementFailed as failure:
+            if is_cluster_fault(failure.message, failure.causes):
+                raise EngineFault(failure) from failure
+            raise
+        rows = verify_counts(batch.batch_id, batch.records, counted)
         outcome.verify_seconds = time.monotonic() - started
     except (StatementFailed, VerificationFailed, NotParquet) as error:
         # Nothing of it is visible: its output is not a partition. Drop it; the files stay.

@@ -37,6 +37,8 @@ from avro_ingest.hive.quoting import (
 
 __all__ = [
     "HIVE_SESSION_SETTINGS",
+    "SETTINGS_OUTSIDE_SQLSTD_WHITELIST",
+    "SQLSTD_WHITELIST_APPEND",
     "TYPE_TABLE",
     "HiveType",
     "MappedColumn",
@@ -510,6 +512,20 @@ HIVE_SESSION_SETTINGS: Final[Mapping[str, str]] = MappingProxyType(
         "hive.parquet.write.int64.timestamp": "true",
         "hive.parquet.timestamp.time.unit": "micros",
     }
+)
+
+# A HiveServer2 with SQL standard authorization lets a session SET only what its whitelist
+# (hive.security.authorization.sqlstd.confwhitelist, Hive's default list) allows. Of the
+# pipeline's settings these are outside it: its administrator allows them by appending this
+# pattern to hive.security.authorization.sqlstd.confwhitelist.append, or by setting them to
+# these values in hive-site.xml. The README shows both; tests/integration checks the list.
+SETTINGS_OUTSIDE_SQLSTD_WHITELIST: Final[tuple[str, ...]] = (
+    "hive.avro.proleptic.gregorian.default",
+    "hive.avro.timestamp.legacy.conversion.enabled",
+    "hive.avro.timestamp.skip.conversion",
+)
+SQLSTD_WHITELIST_APPEND: Final[str] = "|".join(
+    re.escape(name) for name in SETTINGS_OUTSIDE_SQLSTD_WHITELIST
 )
 
 # --- conversions: each HiveQL expression lives here and only here ------------------------------

@@ -17,7 +17,13 @@ from avro_ingest.stages.batch import BatchPlan
 from avro_ingest.stages.convert import local_mode_settings
 from avro_ingest.stages.layout import pending_table_name
 
-__all__ = ["count_footer_rows", "count_output_rows", "count_pending_rows", "verify_counts"]
+__all__ = [
+    "count_footer_rows",
+    "count_output_rows",
+    "count_pending_rows",
+    "scan_settings",
+    "verify_counts",
+]
 
 # Enough for a footer of a few hundred columns in one read; a larger footer takes a second.
 FOOTER_READ_BYTES = 64 * 1024
@@ -37,15 +43,16 @@ def count_output_rows(
     return count_footer_rows(fs, location)
 
 
+def scan_settings(local_mode_max_bytes: int) -> dict[str, str]:
+    # Without hive.compute.query.using.stats=false, Hive answers from the statistics its
+    # INSERT just wrote.
+    return {"hive.compute.query.using.stats": "false", **local_mode_settings(local_mode_max_bytes)}
+
+
 def count_pending_rows(hive: SqlRunner, batch: BatchPlan, local_mode_max_bytes: int) -> int:
     rows = hive.query(
         render_count_rows(batch.database, pending_table_name(batch.batch_id)),
-        # Without hive.compute.query.using.stats=false, Hive answers from the statistics its
-        # INSERT just wrote.
-        settings={
-            "hive.compute.query.using.stats": "false",
-            **local_mode_settings(local_mode_max_bytes),
-        },
+        settings=scan_settings(local_mode_max_bytes),
     )
     return int(rows[0][0])
 
