@@ -1,25 +1,25 @@
-"""What the exactly-once checks cost per file when planning: `plan_run` over N small files on
-the local stack, with the duplicate ledger (two NameNode calls per file: a MKDIRS and an
-exclusive RENAME) and without it (`load_duplicates`); both with the open-file check (one
-GET_BLOCK_LOCATIONS per file), and a variant without either to show their share.
+"""What planning costs per file: `plan_run` (list, open-file check, inspect, duplicate ledger,
+group, claim) over N small files on the local stack, with its step times, CPU and the growth
+of the process's peak resident memory; with `--variants`, also without the duplicate ledger
+(`load_duplicates`) and without either the ledger or the open-file check, to show their share.
 
-    .venv/bin/python bench/claim_cost.py --files 500 --repeats 2
+    .venv/bin/python bench/claim_cost.py --files 1000 10000 --repeats 3
+    .venv/bin/python bench/claim_cost.py --files 500 --variants
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import os
 import platform
-import statistics
+import resource
 import tempfile
 import time
 import uuid
-from pathlib import Path
+from concurrent.futures import ThreadPoolExecutor
 
-REPO = Path(__file__).resolve().parents[1]
-
-from stack.airflow_env import configure  # noqa: E402
+from stack.airflow_env import configure
 
 configure(tempfile.mkdtemp(prefix="avro-ingest-bench-"))
 
@@ -42,46 +42,80 @@ class NoOpenCheck(AvroIngestHdfsHook):
         return False
 
 
-def one(files: int, *, ledger: bool, open_check: bool) -> float:
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def one(files: int, *, ledger: bool, open_check: bool) -> dict[str, float]:
     hdfs = AvroIngestHdfsHook()
     root = f"/tmp/avro-ingest-bench/claim-{uuid.uuid4().hex[:8]}"
-    for i in range(files):
-        hdfs.write_bytes(f"{root}/landing/f{i:05d}.avro", small_file(i))
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(
+            pool.map(
+                lambda i: hdfs.write_bytes(f"{root}/landing/f{i:05d}.avro", small_file(i)),
+                range(files),
+            )
+        )
     config = IngestConfig(
         landing_paths=(f"{root}/landing",),
         quiet_period_seconds=0,
         load_duplicates=not ledger,
     )
     fs = AvroIngestHdfsHook() if open_check else NoOpenCheck()
-    started = time.perf_counter()
+    rss_before = _peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
     plan = pipeline.plan_run(fs, config, run_id=f"bench-{uuid.uuid4().hex[:6]}")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     claimed = sum(len(b["files"]) for t in plan["tables"] for b in t["batches"])
     assert claimed == files, (claimed, files)
     hdfs.delete(root, recursive=True)
-    return seconds
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak_growth_mb": _peak_rss_mb() - rss_before,
+        **{f"step_{k}": v for k, v in plan["step_seconds"].items()},
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--files", type=int, default=500)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--files", type=int, nargs="+", default=[1000])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--variants", action="store_true")
     args = parser.parse_args()
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    print(f"# plan_run over {args.files} small files, {stamp}")
-    print(f"# {platform.node()}, {platform.machine()}, Python {platform.python_version()}")
-    variants = [
-        ("open check + ledger (default)", True, True),
-        ("open check, no ledger (load_duplicates)", False, True),
-        ("neither", False, False),
-    ]
-    for name, ledger, open_check in variants:
-        runs = [one(args.files, ledger=ledger, open_check=open_check) for _ in range(args.repeats)]
-        median = statistics.median(runs)
-        print(
-            f"{name:<42} median {median:6.2f} s  ({1000 * median / args.files:5.1f} ms/file; "
-            f"runs {', '.join(f'{r:.2f}' for r in runs)})"
-        )
+    print(f"# plan_run over small files, {stamp}")
+    print(
+        f"# {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    variants = [("default (open-file check + duplicate ledger)", True, True)]
+    if args.variants:
+        variants += [
+            ("open check, no ledger (load_duplicates)", False, True),
+            ("neither", False, False),
+        ]
+    print(
+        "| files | variant | median s | per file | CPU s | steps (median run) | peak RSS growth |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for files in args.files:
+        for name, ledger, open_check in variants:
+            runs = [one(files, ledger=ledger, open_check=open_check) for _ in range(args.repeats)]
+            runs.sort(key=lambda r: r["seconds"])
+            median = runs[len(runs) // 2]
+            steps = ", ".join(
+                f"{k.removeprefix('step_')} {v:.2f}"
+                for k, v in median.items()
+                if k.startswith("step_")
+            )
+            each = ", ".join(f"{r['seconds']:.2f}" for r in runs)
+            print(
+                f"| {files:,} | {name} | {median['seconds']:.2f} (runs {each}) | "
+                f"{1000 * median['seconds'] / files:.2f} ms | {median['cpu']:.2f} | {steps} | "
+                f"{max(r['peak_growth_mb'] for r in runs):.0f} MB |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

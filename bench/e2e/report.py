@@ -270,6 +270,38 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             f"{R['airflow_warm_up_seconds']} s |"
         )
     add("")
+    engines = R.get("engines") or []
+    if engines:
+        add("## Hive's engines: HiveServer2's local mode and YARN")
+        add("")
+        add(
+            "The runs above use the shipped threshold (`local_mode_max_mib`): Hive runs a "
+            "statement whose input is at most that size inside HiveServer2 and a larger one as "
+            "a YARN job. Here every statement is sent one way. CPU: the machine's mean use of "
+            "all its cores while the conversions (`INSERT`) ran, sampled every 0.5 s."
+        )
+        add("")
+        add("| Run | Wall | rows/s | Hive | Outside Hive | CPU while converting | Batches |")
+        add("|---|--:|--:|--:|--:|--:|--:|")
+        for r in [small, large, *engines]:
+            if not r or "seconds" not in r:
+                continue
+            cpu = r.get("cpu_during_conversion")
+            name = r["label"] if r in engines else f"{r['label']} (shipped threshold)"
+            add(
+                _row(
+                    [
+                        name,
+                        f"{r['seconds']} s",
+                        r["rows_per_s"],
+                        f"{r['hive_seconds']} s",
+                        f"{r['overhead_seconds']} s ({r['overhead_share']:.0%})",
+                        f"{cpu:.0%}" if cpu is not None else "–",
+                        r["batches"],
+                    ]
+                )
+            )
+        add("")
     add("## Targets")
     add("")
     add("| Target | Measured | Met? |")
@@ -286,35 +318,42 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             w <= 40,
             f"{w - 40:.0f} s over ({w / 40:.1f}×)" + (" (quick mode: 200 files)" if quick else ""),
         )
-        if rs:
-            x = rs["extrapolated_seconds"] / w
-            target("≥ 80× the recipe", f"{x:.0f}×", x >= 80, f"{80 / x:.1f}× short")
         if ss:
             x = ss["seconds"] / w
             target(
-                "≥ 1.1× Spark",
-                f"{x:.2f}×",
-                x >= 1.1,
-                f"Spark is {1 / x:.2f}× as fast"
-                if x < 1
-                else f"{w - ss['seconds'] / 1.1:.1f} s too slow (needs ≤ {ss['seconds'] / 1.1:.1f} s)",
+                "Small set ≥ 1.3× Spark",
+                f"{x:.2f}× (Spark {ss['seconds']} s)",
+                x >= 1.3,
+                f"needs ≤ {ss['seconds'] / 1.3:.1f} s, {w - ss['seconds'] / 1.3:.1f} s too slow",
             )
     if large:
         w = large["seconds"]
-        target(
-            "Large file ≤ 45 s",
-            f"{w} s ({large['bytes'] / MB:,.0f} MB)",
-            w <= 45,
-            f"{w - 45:.0f} s over ({w / 45:.1f}×)",
-        )
+        if sl:
+            x = sl["seconds"] / w
+            target(
+                "Large file ≥ 1.1× Spark",
+                f"{x:.2f}× ({w} s against Spark's {sl['seconds']} s)",
+                x >= 1.1,
+                f"needs ≤ {sl['seconds'] / 1.1:.1f} s, {w - sl['seconds'] / 1.1:.1f} s too slow",
+            )
+        cpu = large.get("cpu_during_conversion")
+        if cpu is not None:
+            target(
+                "Both cores busy while the large file converts",
+                f"{cpu:.0%} of both cores",
+                cpu >= 0.8,
+                f"{cpu:.0%} (one core is 50%)",
+            )
+    for name, r in (("small set", small), ("large file", large)):
+        if r:
+            share = r["overhead_share"]
+            target(
+                f"Overhead outside Hive < 10% of wall time ({name})",
+                f"{share:.0%}",
+                share < 0.10,
+                f"{share - 0.10:.0%} points over",
+            )
     if small:
-        share = small["overhead_share"]
-        target(
-            "Overhead outside Hive < 10% of wall time (small set)",
-            f"{share:.0%}",
-            share < 0.10,
-            f"{share - 0.10:.0%} points over",
-        )
         worker = max(_mem(small, "worker") or 0, _mem(large, "worker") or 0)
         target(
             "Airflow worker peak memory < 500 MB",
@@ -417,7 +456,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
         "map tasks of one statement fail in Parquet's `DictionaryValuesWriter`: they share one "
         "plan in the JVM); Tez local mode, slower and unable to run two tasks at once "
         "([RESULTS-tez-local.md](RESULTS-tez-local.md), `bench/engine_trial.py`); header "
-        "reads and claims run in parallel already (`header_read_threads`, 8), their time is "
+        "reads and claims run in parallel already (`header_read_threads`, 16), their time is "
         "the *inspect* and *claim* steps above."
     )
     add("")

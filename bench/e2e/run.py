@@ -137,10 +137,23 @@ class Peak:
         self.me = psutil.Process()
         self.child: psutil.Process | None = None
         self.peaks = {"hs2": 0, "worker": 0, "child": 0}
+        # (time, busy share of all cores since the previous sample), for the CPU use while
+        # Hive converts.
+        self.cpu: list[tuple[float, float]] = []
         self._stop = threading.Event()
 
+    def cpu_while(self, intervals: list[tuple[float, float]]) -> float | None:
+        """The machine's mean CPU use (share of all cores) over the samples inside intervals."""
+        inside = [busy for t, busy in self.cpu if any(a <= t <= b for a, b in intervals)]
+        return round(sum(inside) / len(inside), 3) if inside else None
+
     def _poll(self) -> None:
+        psutil.cpu_percent(interval=None)
+        last_cpu = time.monotonic()
         while not self._stop.is_set():
+            if time.monotonic() - last_cpu >= 0.5:
+                self.cpu.append((time.monotonic(), psutil.cpu_percent(interval=None) / 100))
+                last_cpu = time.monotonic()
             for key, proc in (("hs2", self.hs2), ("worker", self.me), ("child", self.child)):
                 if proc is None:
                     continue
@@ -389,8 +402,8 @@ def instrument() -> None:
     AvroIngestHiveHook._execute = timed  # type: ignore[method-assign]
     shipped = convert.conversion_settings
 
-    def settings(size: int) -> dict[str, str]:
-        return {**shipped(size), **_EXTRA_SETTINGS}
+    def settings(*args: Any) -> dict[str, str]:
+        return {**shipped(*args), **_EXTRA_SETTINGS}
 
     convert.conversion_settings = settings  # type: ignore[assignment]
 
@@ -411,6 +424,10 @@ def warm_up_airflow() -> float:
     started = time.monotonic()
     run_dag({"landing_path": empty, "quiet_period_seconds": 0, "wait_seconds": 0})
     return time.monotonic() - started
+
+
+ON_YARN = {"local_mode_max_mib": 0}
+IN_HIVESERVER2 = {"local_mode_max_mib": 1 << 20}
 
 
 def run_dag_on(
@@ -479,6 +496,7 @@ def run_dag_on(
         log(f"task durations unavailable: {error}")
     statements = list(_HIVE_TIME["statements"])
     hive_seconds = covered_seconds([(start, end) for _, _, start, end in statements])
+    inserts = [(start, end) for text, _, start, end in statements if text.startswith("INSERT")]
     rows = spec.files * spec.rows
     info = json.loads(fs().read_range(f"{HDFS_ROOT}/{spec.key}/_uploaded", 0, 1 << 20))
     check(run.state == "success", f"DAG {label}: run state {run.state}: {values.get('_states')}")
@@ -519,6 +537,7 @@ def run_dag_on(
         "batches": batches,
         "parquet_files": parquet_files(target),
         "peak_mb": peak.mb(),
+        "cpu_during_conversion": peak.cpu_while(inserts),
         "extra_settings": extra or {},
         "conf": conf or {},
         "split_folders": split_folders,
@@ -830,6 +849,17 @@ def main() -> int:
         R["dag_large"] = run_dag_on(large, "large file")
         if large != mid:
             R["dag_mid"] = run_dag_on(mid, "115 MB file")
+    # 2b. each engine on its own: every statement on YARN, or every statement inside
+    # HiveServer2 (the shipped threshold decides per statement in the runs above).
+    R["engines"] = [
+        run_dag_on(small, f"{small.files} small files, all on YARN", conf=ON_YARN),
+        run_dag_on(small, f"{small.files} small files, all in HiveServer2", conf=IN_HIVESERVER2),
+    ]
+    if not args.skip_large:
+        R["engines"] += [
+            run_dag_on(large, "large file, all on YARN", conf=ON_YARN),
+            run_dag_on(large, "large file, all in HiveServer2", conf=IN_HIVESERVER2),
+        ]
     # 3. Spark
     if spark_ok:
         R["spark_small"] = run_spark(small, f"{small.files} small files")

@@ -9,18 +9,23 @@ client per hook instance. Connection: the provider's `webhdfs` type, default `we
 from __future__ import annotations
 
 import contextlib
+import http.client
+import json
 import os
 import posixpath
+import select
+import threading
 import urllib.request
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
 
 import requests
 import urllib3
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
-from hdfs import HdfsError
+from hdfs import HdfsError, InsecureClient
 from hdfs.client import _Request
 
 from avro_ingest.engine_errors import HDFS_BUSY_OR_FULL
@@ -47,7 +52,13 @@ def _transient(what: str) -> Iterator[None]:
     that a path that is not there is FileGone (another run or a writer moved it)."""
     try:
         yield
-    except (requests.ConnectionError, requests.Timeout, urllib3.exceptions.HTTPError) as error:
+    except (
+        requests.ConnectionError,
+        requests.Timeout,
+        urllib3.exceptions.HTTPError,
+        ConnectionError,
+        TimeoutError,
+    ) as error:
         # urllib3's errors: a DataNode that dies while a file is streamed from it.
         raise ServiceUnavailable("WebHDFS", f"{what}: {error}") from error
     except HdfsError as error:
@@ -84,6 +95,96 @@ def _take_paths_literally(client: Any) -> None:
 _get_block_locations = _Request("GET").to_method("GET_BLOCK_LOCATIONS")
 
 
+class _WebHdfsCalls:
+    """WebHDFS calls over the standard library's HTTP client, one kept-alive connection per
+    thread and host, for the requests made once per file (list, status, open-file check,
+    rename, mkdirs, a header's range read). The hdfs library sends each through requests,
+    whose per-call work costs about 0.9 ms of CPU against 0.2 ms here (measured on the
+    stack's NameNode): for a thousand files, six thousand calls, most of the time of planning.
+    Answers and errors are the library's: HdfsError with WebHDFS' exception name. Used only
+    where the library's client sends nothing but the `user.name` (an InsecureClient, plain
+    HTTP, no proxy or .netrc in the environment); Kerberos, token and HTTPS clients keep the
+    library's path. Nothing is retried: a request whose answer is lost may have been done
+    (a rename), so a broken connection is a ServiceUnavailable and the task retries."""
+
+    def __init__(self, url: str, user: str, proxy: str | None, timeout: Any) -> None:
+        parsed = urlsplit(url)
+        self.namenode = (parsed.hostname or "localhost", parsed.port or 80)
+        self.identity = {"user.name": user, **({"doas": proxy} if proxy else {})}
+        self.timeout = float(timeout) if isinstance(timeout, (int, float)) else None
+        self.local = threading.local()
+
+    def _connection(self, host: str, port: int) -> http.client.HTTPConnection:
+        connections: dict[tuple[str, int], http.client.HTTPConnection] = getattr(
+            self.local, "connections", {}
+        )
+        self.local.connections = connections
+        connection = connections.get((host, port))
+        if connection is not None and connection.sock is not None and _closed_by_peer(connection):
+            connection.close()  # the server closed it while idle: open a new one
+        if connection is None:
+            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            connections[(host, port)] = connection
+        return connection
+
+    def _send(self, method: str, host: str, port: int, target: str) -> tuple[int, Any, bytes]:
+        connection = self._connection(host, port)
+        try:
+            connection.request(method, target)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read()
+        except (OSError, http.client.HTTPException) as error:
+            connection.close()
+            raise ConnectionError(f"{method} http://{host}:{port}: {error}") from error
+
+    def _target(self, path: str, op: str, params: dict[str, Any]) -> str:
+        query = urlencode({"op": op, **self.identity, **params})
+        return f"/webhdfs/v1{quote(posixpath.normpath(path), safe='/')}?{query}"
+
+    def json(self, method: str, path: str, op: str, **params: Any) -> dict[str, Any]:
+        status, _, body = self._send(method, *self.namenode, self._target(path, op, params))
+        if status >= 400:
+            raise _hdfs_error(status, body)
+        answer: dict[str, Any] = json.loads(body) if body else {}
+        return answer
+
+    def read(self, path: str, offset: int, length: int) -> bytes:
+        """OPEN with offset and length: the NameNode redirects to a DataNode, which answers."""
+        target = self._target(path, "OPEN", {"offset": offset, "length": length})
+        status, headers, body = self._send("GET", *self.namenode, target)
+        if status in (301, 302, 303, 307, 308):
+            location = urlsplit(headers["Location"])
+            status, _, body = self._send(
+                "GET",
+                location.hostname or self.namenode[0],
+                location.port or 80,
+                f"{location.path}?{location.query}",
+            )
+        if status >= 400:
+            raise _hdfs_error(status, body)
+        return body
+
+
+def _closed_by_peer(connection: http.client.HTTPConnection) -> bool:
+    """An idle kept-alive socket that is readable has been closed (or reset) by the server."""
+    try:
+        readable, _, _ = select.select([connection.sock], [], [], 0)
+    except (OSError, ValueError):
+        return True
+    return bool(readable)
+
+
+def _hdfs_error(status: int, body: bytes) -> HdfsError:
+    """The hdfs library's error for a WebHDFS error answer (its RemoteException)."""
+    if status == 401:
+        return HdfsError("Authentication failure. Check your credentials.")
+    try:
+        remote = json.loads(body)["RemoteException"]
+        return HdfsError(remote["message"], exception=remote.get("exception"))
+    except (ValueError, KeyError, TypeError):
+        return HdfsError(body.decode("utf-8", "replace") or f"HTTP {status}")
+
+
 class AvroIngestHdfsHook(WebHDFSHook):
     """File operations the pipeline needs, over WebHDFS."""
 
@@ -103,12 +204,31 @@ class AvroIngestHdfsHook(WebHDFSHook):
             session.trust_env = False
         return client
 
+    @cached_property
+    def calls(self) -> _WebHdfsCalls | None:
+        """The lean path for per-file calls, where the client needs nothing but its user."""
+        client = self.client
+        session = getattr(client, "_session", None)
+        url = str(getattr(client, "url", ""))
+        if (
+            type(client) is not InsecureClient
+            or not url.startswith("http://")
+            or not isinstance(session, requests.Session)
+            or environment_configures_requests(url)
+            or session.auth is not None
+            or session.cert is not None
+            or set(session.params or {}) != {"user.name"}
+        ):
+            return None
+        user = str((session.params or {})["user.name"])
+        return _WebHdfsCalls(url, user, getattr(client, "_proxy", None), client._timeout)
+
     def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]:
         """Files below `folder` (with `recursive`, in sub-folders whose names do not start with
         `_` or `.`, the pipeline's own and hidden folders). Missing folder: empty list."""
         with _transient(f"LISTSTATUS {folder}"):
             try:
-                listing = self.client.list(folder, status=True)
+                listing = self._list(folder)
             except HdfsError as error:
                 if "does not exist" in str(error) or "FileNotFoundException" in str(error):
                     return []
@@ -133,10 +253,16 @@ class AvroIngestHdfsHook(WebHDFSHook):
         """Sub-folders of `folder` (full paths); a missing folder has none."""
         with _transient(f"LISTSTATUS {folder}"):
             try:
-                listing = self.client.list(folder, status=True)
+                listing = self._list(folder)
             except HdfsError:
                 return []
         return [f"{folder.rstrip('/')}/{name}" for name, st in listing if st["type"] == "DIRECTORY"]
+
+    def _list(self, folder: str) -> list[tuple[str, dict[str, Any]]]:
+        if self.calls is None:
+            return list(self.client.list(folder, status=True))
+        statuses = self.calls.json("GET", folder, "LISTSTATUS")["FileStatuses"]["FileStatus"]
+        return [(status["pathSuffix"], status) for status in statuses]
 
     def exists(self, path: str) -> bool:
         return self.status(path) is not None
@@ -144,7 +270,15 @@ class AvroIngestHdfsHook(WebHDFSHook):
     def status(self, path: str) -> FileEntry | None:
         """The path's entry (size and modification time), or None when it is not there."""
         with _transient(f"GETFILESTATUS {path}"):
-            status = self.client.status(path, strict=False)
+            if self.calls is None:
+                status = self.client.status(path, strict=False)
+            else:
+                try:
+                    status = self.calls.json("GET", path, "GETFILESTATUS")["FileStatus"]
+                except HdfsError as error:
+                    if not _not_found(error):
+                        raise
+                    status = None
         if status is None:
             return None
         return FileEntry(path, int(status["length"]), int(status["modificationTime"]))
@@ -152,7 +286,10 @@ class AvroIngestHdfsHook(WebHDFSHook):
     def under_construction(self, path: str) -> bool:
         """Whether a writer still holds the file open (its last block is not complete)."""
         with _transient(f"GET_BLOCK_LOCATIONS {path}"):
-            located = _get_block_locations(self.client, path).json()["LocatedBlocks"]
+            if self.calls is None:
+                located = _get_block_locations(self.client, path).json()["LocatedBlocks"]
+            else:
+                located = self.calls.json("GET", path, "GET_BLOCK_LOCATIONS")["LocatedBlocks"]
         # isLastBlockComplete is false for a closed empty file too (it has no block).
         return bool(located.get("isUnderConstruction"))
 
@@ -162,7 +299,12 @@ class AvroIngestHdfsHook(WebHDFSHook):
         when the destination exists."""
         with _transient(f"RENAME {source}"):
             try:
-                self.client._rename(source, destination=destination, renameoptions="NONE")
+                if self.calls is None:
+                    self.client._rename(source, destination=destination, renameoptions="NONE")
+                else:
+                    self.calls.json(
+                        "PUT", source, "RENAME", destination=destination, renameoptions="NONE"
+                    )
             except HdfsError as error:
                 if getattr(error, "exception", None) == "FileAlreadyExistsException":
                     return False
@@ -170,6 +312,9 @@ class AvroIngestHdfsHook(WebHDFSHook):
         return True
 
     def read_range(self, path: str, offset: int, length: int) -> bytes:
+        if self.calls is not None:
+            with _transient(f"OPEN {path}"):
+                return self.calls.read(path, offset, length)
         with (
             _transient(f"OPEN {path}"),
             self.client.read(path, offset=offset, length=length) as body,
@@ -189,7 +334,12 @@ class AvroIngestHdfsHook(WebHDFSHook):
         "another run took it"."""
         with _transient(f"RENAME {source}"):
             try:
-                self.client.rename(source, destination)
+                if self.calls is None:
+                    self.client.rename(source, destination)
+                elif not self.calls.json(
+                    "PUT", source, "RENAME", destination=posixpath.normpath(destination)
+                )["boolean"]:
+                    return False  # the source is gone or the name taken
             except HdfsError as error:
                 if getattr(error, "exception", None) is None and "Unable to rename" in str(error):
                     return False  # WebHDFS answered `false`: the source is gone or the name taken
@@ -200,7 +350,10 @@ class AvroIngestHdfsHook(WebHDFSHook):
 
     def makedirs(self, folder: str) -> None:
         with _transient(f"MKDIRS {folder}"):
-            self.client.makedirs(folder)
+            if self.calls is None:
+                self.client.makedirs(folder)
+            else:
+                self.calls.json("PUT", folder, "MKDIRS")
 
     def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
         with _transient(f"CREATE {path}"):
