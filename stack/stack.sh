@@ -185,6 +185,7 @@ render_conf() {
       -e "s|@NM_LOCALIZER_PORT@|$NODEMANAGER_LOCALIZER_PORT|g" \
       -e "s|@NM_WEB_PORT@|$NODEMANAGER_WEB_PORT|g" \
       -e "s|@NM_MEMORY_MB@|$YARN_MEMORY_MB|g" -e "s|@NM_VCORES@|$(nproc)|g" \
+      -e "s|@MAX_ALLOCATION_MB@|$(( YARN_MEMORY_MB > YARN_TASK_MB ? YARN_MEMORY_MB : YARN_TASK_MB ))|g" \
       -e "s|@TASK_MEMORY_MB@|$YARN_TASK_MB|g" -e "s|@TASK_HEAP_MB@|$task_heap|g" \
       -e "s|@SHUFFLE_PORT@|$SHUFFLE_PORT|g" -e "s|@JOBHISTORY_PORT@|$JOBHISTORY_PORT|g" \
       -e "s|@MR_FRAMEWORK@|$framework|g" \

@@ -23,6 +23,17 @@ SPARE_PORTS = {
     "AVRO_INGEST_HIVESERVER2_PORT": "20000",
     "AVRO_INGEST_HIVESERVER2_WEBUI_PORT": "20002",
 }
+SPARE_YARN_PORTS = {
+    "AVRO_INGEST_RESOURCEMANAGER_PORT": "18032",
+    "AVRO_INGEST_RESOURCEMANAGER_SCHEDULER_PORT": "18030",
+    "AVRO_INGEST_RESOURCEMANAGER_TRACKER_PORT": "18031",
+    "AVRO_INGEST_RESOURCEMANAGER_ADMIN_PORT": "18033",
+    "AVRO_INGEST_RESOURCEMANAGER_WEB_PORT": "18088",
+    "AVRO_INGEST_NODEMANAGER_PORT": "18041",
+    "AVRO_INGEST_NODEMANAGER_LOCALIZER_PORT": "18040",
+    "AVRO_INGEST_NODEMANAGER_WEB_PORT": "18042",
+    "AVRO_INGEST_SHUFFLE_PORT": "23562",
+}
 
 
 def run_stack(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -47,18 +58,20 @@ def test_up_when_running_is_a_no_op() -> None:
     assert result.returncode == 0, result.stderr
     assert "already up" in result.stdout
     assert pids(state) == before
-    assert set(before) == {"namenode", "datanode", "hiveserver2"}
+    assert set(before) == {"namenode", "datanode", "resourcemanager", "nodemanager", "hiveserver2"}
 
 
 def test_status_reports_each_daemon_health_and_memory() -> None:
     result = run_stack("status")
     assert result.returncode == 0, result.stdout + result.stderr
-    for daemon in ("namenode", "datanode", "hiveserver2"):
+    for daemon in ("namenode", "datanode", "resourcemanager", "nodemanager", "hiveserver2"):
         assert any(
             line.startswith(daemon) and "running" in line and "MB resident" in line
             for line in result.stdout.splitlines()
         ), result.stdout
     assert "hdfs         healthy" in result.stdout
+    # YARN is healthy when its NodeManager registered, with the memory and vcores it offers.
+    assert "yarn         healthy (1 active node(s), 6144 MB and" in result.stdout
     assert "hiveserver2  healthy" in result.stdout
 
 
@@ -74,20 +87,58 @@ def test_a_port_in_use_is_named_with_its_process(tmp_path: Path) -> None:
     assert not (tmp_path / "state" / "dfs").exists()
 
 
+def test_a_yarn_port_in_use_is_named_with_its_process(tmp_path: Path) -> None:
+    # HDFS and Hive on spare ports, YARN on the running stack's.
+    result = run_stack("up", AVRO_INGEST_STACK_STATE=str(tmp_path / "state"), **SPARE_PORTS)
+    assert result.returncode == 1
+    port = os.environ.get("AVRO_INGEST_RESOURCEMANAGER_PORT", "8032")
+    assert f"port {port}, needed by ResourceManager, is already in use by" in result.stderr
+    assert pids(tmp_path / "state") == {}
+
+
+def test_a_nodemanager_that_cannot_register_says_why(tmp_path: Path) -> None:
+    """A node offering less memory than the smallest container: the ResourceManager refuses
+    its registration and the NodeManager shuts down. The error names it, with its log."""
+    state = tmp_path / "state"
+    try:
+        result = run_stack(
+            "up",
+            AVRO_INGEST_STACK_STATE=str(state),
+            AVRO_INGEST_STACK_TIMEOUT="90",
+            AVRO_INGEST_YARN_MEMORY_MB="128",
+            **SPARE_PORTS,
+            **SPARE_YARN_PORTS,
+        )
+    finally:
+        down = run_stack(
+            "down", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS, **SPARE_YARN_PORTS
+        )
+    assert result.returncode == 1
+    assert "nodemanager died during start" in result.stderr, result.stderr
+    assert "doesn't satisfy minimum allocations" in result.stderr, result.stderr
+    # Nothing is left running: the stack's down stops what the failed up started.
+    assert "stopped resourcemanager" in down.stdout
+    assert not any(p for p in pids(state))
+
+
 def test_a_stale_pid_file_is_recovered(tmp_path: Path) -> None:
     state = tmp_path / "state"
     (state / "run").mkdir(parents=True)
     dead = subprocess.Popen(["true"])
     dead.wait()
     (state / "run" / "namenode.pid").write_text(f"{dead.pid}\n")
-    result = run_stack("status", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS)
+    result = run_stack(
+        "status", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS, **SPARE_YARN_PORTS
+    )
     assert f"removing stale pid file of namenode (pid {dead.pid} is not running)" in (
         result.stdout + result.stderr
     )
-    assert "namenode     stopped" in result.stdout
+    assert any(line.split() == ["namenode", "stopped"] for line in result.stdout.splitlines()), (
+        result.stdout
+    )
     assert not (state / "run" / "namenode.pid").exists()
     # down after a crash: nothing of ours runs, and it says so instead of failing.
-    down = run_stack("down", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS)
+    down = run_stack("down", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS, **SPARE_YARN_PORTS)
     assert down.returncode == 0
     assert "namenode is not running" in down.stdout
 
@@ -101,10 +152,14 @@ def test_a_daemon_that_dies_at_start_shows_its_log(tmp_path: Path) -> None:
     started = time.monotonic()
     try:
         result = run_stack(
-            "up", AVRO_INGEST_STACK_STATE=str(state), AVRO_INGEST_STACK_TIMEOUT="90", **SPARE_PORTS
+            "up",
+            AVRO_INGEST_STACK_STATE=str(state),
+            AVRO_INGEST_STACK_TIMEOUT="90",
+            **SPARE_PORTS,
+            **SPARE_YARN_PORTS,
         )
     finally:
-        run_stack("down", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS)
+        run_stack("down", AVRO_INGEST_STACK_STATE=str(state), **SPARE_PORTS, **SPARE_YARN_PORTS)
     assert result.returncode == 1
     assert "namenode died during start" in result.stderr
     assert f"last lines of {state}/logs/namenode.log" in result.stderr
