@@ -171,6 +171,12 @@ class TriggerRefused(RuntimeError):
         self.detail = detail
 
 
+# The api-server may wait up to the SQLite metadata database's own busy timeout (60 s, above)
+# for a write lock the scheduler holds: a client that gives up sooner reads a slow answer as
+# none.
+REQUEST_TIMEOUT = 90
+
+
 class RestClient:
     """Airflow's REST API, logged in as the local stack's user (JSON Web Token)."""
 
@@ -179,14 +185,16 @@ class RestClient:
 
         self.url = url
         answer = requests.post(
-            f"{url}/auth/token", json={"username": user, "password": password}, timeout=30
+            f"{url}/auth/token",
+            json={"username": user, "password": password},
+            timeout=REQUEST_TIMEOUT,
         )
         answer.raise_for_status()
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
     def get(self, path: str) -> Any:
-        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=30)
+        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=REQUEST_TIMEOUT)
         answer.raise_for_status()
         return answer.json()
 
@@ -195,14 +203,14 @@ class RestClient:
         answer = self.session.post(
             f"{self.url}/api/v2/dags/{dag_id}/dagRuns",
             json={"logical_date": None, "conf": conf},
-            timeout=30,
+            timeout=REQUEST_TIMEOUT,
         )
         if answer.status_code != 200:
             raise TriggerRefused(answer.status_code, answer.text)
         return str(answer.json()["dag_run_id"])
 
     def patch(self, path: str, body: dict[str, Any]) -> Any:
-        answer = self.session.patch(f"{self.url}/api/v2{path}", json=body, timeout=30)
+        answer = self.session.patch(f"{self.url}/api/v2{path}", json=body, timeout=REQUEST_TIMEOUT)
         answer.raise_for_status()
         return answer.json()
 
@@ -223,7 +231,9 @@ class RestClient:
             f"{max(instance['try_number'], 1)}?full_content=true&map_index={instance['map_index']}"
         )
         answer = self.session.get(
-            f"{self.url}/api/v2{path}", headers={"Accept": "application/json"}, timeout=30
+            f"{self.url}/api/v2{path}",
+            headers={"Accept": "application/json"},
+            timeout=REQUEST_TIMEOUT,
         )
         answer.raise_for_status()
         content = answer.json()["content"]
@@ -266,7 +276,7 @@ class RestClient:
     def xcom(self, run_id: str, task_id: str, dag_id: str = "avro_ingest") -> Any:
         """A task's return value, or None when it has none (skipped, or failed before it)."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
-        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=30)
+        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=REQUEST_TIMEOUT)
         if answer.status_code == 404:
             return None
         answer.raise_for_status()
