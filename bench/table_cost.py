@@ -17,7 +17,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +27,8 @@ from typing import Any
 from stack import airflow_services
 from stack.airflow_env import configure
 
-configure(tempfile.mkdtemp(prefix="avro-ingest-bench-"))
+# The services' own Airflow home: the REST client and the hooks use its connections.
+configure(airflow_services.HOME)
 
 import fastavro  # noqa: E402
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook  # noqa: E402
