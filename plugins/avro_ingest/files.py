@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+
+# A whole-file write goes to a hidden name beside its target, then is renamed over it (see
+# FileSystem.write_bytes). Should the folder move meanwhile (another attempt took the batch),
+# the hidden file moves with it and is left there: any reader of a folder passes it over.
+_PARTIAL = ".part"
+
+
+def partial_write_path(path: str) -> str:
+    folder, name = path.rsplit("/", 1)
+    return f"{folder}/.{name}.{uuid.uuid4().hex}{_PARTIAL}"
+
+
+def is_partial_write(name: str) -> bool:
+    return name.startswith(".") and name.endswith(_PARTIAL)
 
 
 @dataclass(frozen=True)

@@ -722,7 +722,10 @@ def _isolate(
         if not rest.files:
             remove_if_empty(fs, batch.folder)
             return set_aside
-        Manifest.for_owner(rest, owner, partition_location(config.target_root, rest)).write(fs)
+        try:
+            Manifest.for_owner(rest, owner, partition_location(config.target_root, rest)).write(fs)
+        except FileGone:
+            return [*set_aside, _taken_over(rest, "another attempt sealed it")]
         return set_aside + _convert_verify_commit(fs, hive, rest, table, config, owner)
     halves = split_batch(
         fs, batch, owner, location_of=lambda b: partition_location(config.target_root, b)

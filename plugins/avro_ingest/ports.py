@@ -13,7 +13,10 @@ from avro_ingest.files import FileEntry
 
 
 class FileSystem(Protocol):
-    """HDFS as the stages use it. A read of a path that is not there raises FileGone."""
+    """HDFS as the stages use it. A read of a path that is not there raises FileGone.
+    `write_bytes` and `create` publish a file whole: a reader (another run reading a manifest)
+    sees the old bytes or the new, never an empty or partial file; while the bytes are being
+    written they sit beside it under a hidden name (starting with a dot)."""
 
     def list_files(self, folder: str, *, recursive: bool = False) -> list[FileEntry]: ...
     def list_folders(self, folder: str) -> list[str]: ...

@@ -7,9 +7,10 @@ crashes are staged by starting several of these at once, stopping and killing th
 The JSON holds `config` (IngestConfig fields), `run_id`, optionally `attempt`, `steps` (a
 subset of plan, load, archive; all by default), `table_groups` (to load without planning, as
 a retried load task does), `rename_delay` (seconds each HDFS rename waits first, to widen
-the windows between steps) and `impala_port` (a local Impala protocol endpoint: the run
-publishes to it after loading, as the DAG's publish task does). It prints one JSON line: the
-run's outcome.
+the windows between steps), `hold_renames_in` (a local folder: the first file rename, a
+claim's, waits there until the test opens it; see `hold`) and `impala_port` (a local Impala
+protocol endpoint: the run publishes to it after loading, as the DAG's publish task does).
+It prints one JSON line: the run's outcome.
 """
 
 from __future__ import annotations
@@ -116,6 +117,15 @@ def arm(point: str) -> None:
     setattr(pipeline, name, wrap(getattr(pipeline, name)))
 
 
+def hold(gate: str) -> None:
+    """Wait at a file rename (the first is a claim's) until the test opens the gate: say
+    `holding`, then wait for `open`, both files in the local folder `gate`."""
+    with open(os.path.join(gate, "holding"), "a"):
+        pass
+    while not os.path.exists(os.path.join(gate, "open")):
+        time.sleep(0.05)
+
+
 def _impala(port: int | None) -> Any:
     """ImpalaHook on a connection to the Impala protocol endpoint at `port`."""
     if port is None:
@@ -138,13 +148,17 @@ def main(arguments: dict[str, Any]) -> int:
     if arguments.get("kill_at"):
         arm(arguments["kill_at"])
 
+    gate = arguments.get("hold_renames_in")
+
     class SlowRenames(AvroIngestHdfsHook):
         def rename(self, source: str, destination: str) -> bool:
+            if gate:
+                hold(gate)
             time.sleep(delay)
             return super().rename(source, destination)
 
     outcome = run_pipeline(
-        SlowRenames() if delay else AvroIngestHdfsHook(),
+        SlowRenames() if delay or gate else AvroIngestHdfsHook(),
         AvroIngestHiveHook(),
         IngestConfig.from_dict(arguments["config"]),
         run_id=arguments["run_id"],

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -141,16 +142,22 @@ def test_the_datanode_stopped_during_a_load_then_started(
 
 
 def test_the_namenode_in_safe_mode_during_a_claim_then_restarted(
-    area: dict[str, Any], stack_restored: None
+    area: dict[str, Any], stack_restored: None, tmp_path: Path
 ) -> None:
     landing = area["landing_paths"][0]
     landed = deliver(landing, 10)
-    run = start({"config": area, "run_id": "nn-safe", "attempt": "try-1", "rename_delay": 0.5})
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    run = start(
+        {"config": area, "run_id": "nn-safe", "attempt": "try-1", "hold_renames_in": str(gate)}
+    )
     deadline = time.monotonic() + 120
-    while not staged(landing):  # claiming has begun
+    while not (gate / "holding").exists():  # the manifest is written; no file renamed yet
+        assert run.poll() is None, fail(run)
         assert time.monotonic() < deadline, "the run never claimed"
         time.sleep(0.1)
     stack("dfsadmin", "-safemode", "enter")
+    (gate / "open").touch()
     error = fail(run)
     assert "HDFS unavailable" in error and "safe mode" in error, error
     check_nothing_lost(landing, landed)

@@ -30,7 +30,7 @@ from hdfs.client import _Request
 
 from avro_ingest.engine_errors import HDFS_BUSY_OR_FULL
 from avro_ingest.exceptions import FileGone, ServiceUnavailable
-from avro_ingest.files import FileEntry
+from avro_ingest.files import FileEntry, partial_write_path
 
 __all__ = ["AvroIngestHdfsHook", "HdfsRangeReader", "environment_configures_requests"]
 
@@ -299,12 +299,7 @@ class AvroIngestHdfsHook(WebHDFSHook):
         when the destination exists."""
         with _transient(f"RENAME {source}"):
             try:
-                if self.calls is None:
-                    self.client._rename(source, destination=destination, renameoptions="NONE")
-                else:
-                    self.calls.json(
-                        "PUT", source, "RENAME", destination=destination, renameoptions="NONE"
-                    )
+                self._rename2(source, destination, "NONE")
             except HdfsError as error:
                 if getattr(error, "exception", None) == "FileAlreadyExistsException":
                     return False
@@ -356,19 +351,37 @@ class AvroIngestHdfsHook(WebHDFSHook):
                 self.calls.json("PUT", folder, "MKDIRS")
 
     def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
-        with _transient(f"CREATE {path}"):
-            self.client.write(path, data=data, overwrite=overwrite)
+        """Write a whole file that readers see whole: the old content or the new, never a
+        part. Without `overwrite`, an existing file is an error."""
+        if not self._publish(path, data, overwrite=overwrite):
+            raise FileExistsError(f"{path} already exists")
 
     def create(self, path: str, data: bytes) -> bool:
-        """Write a new file; False, writing nothing, when the path is already taken."""
+        """Write a new file, whole; False, writing nothing, when the path is already taken."""
+        return self._publish(path, data, overwrite=False)
+
+    def _publish(self, path: str, data: bytes, *, overwrite: bool) -> bool:
+        # HDFS shows a file from the moment it is created, empty and then growing, and an
+        # overwrite truncates first: another run listing the folder could read a manifest with
+        # nothing in it. So the bytes go to a hidden name beside it, then one rename puts them
+        # in place (rename2: OVERWRITE replaces a file atomically; NONE refuses one).
+        hidden = partial_write_path(path)
         with _transient(f"CREATE {path}"):
-            try:
-                self.client.write(path, data=data, overwrite=False)
-            except HdfsError as error:
-                if "FileAlreadyExistsException" in str(error) or "already exists" in str(error):
-                    return False
-                raise
-        return True
+            self.client.write(hidden, data=data, overwrite=False)
+        if overwrite:
+            with _transient(f"RENAME {hidden}"):
+                self._rename2(hidden, path, "OVERWRITE")
+            return True
+        if self.rename_exclusive(hidden, path):
+            return True
+        self.delete(hidden)
+        return False
+
+    def _rename2(self, source: str, destination: str, option: str) -> None:
+        if self.calls is None:
+            self.client._rename(source, destination=destination, renameoptions=option)
+        else:
+            self.calls.json("PUT", source, "RENAME", destination=destination, renameoptions=option)
 
     def delete(self, path: str, *, recursive: bool = False) -> bool:
         """False when the path was not there or, without `recursive`, is a folder that is not

@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from avro_ingest.exceptions import DuplicateDelivery, FileGone
+from avro_ingest.files import is_partial_write
 from avro_ingest.ports import FileSystem
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.inspection import FileInfo, Rejection
@@ -206,6 +207,8 @@ class _LeaseBook:
         self.seconds, self.now_ms = seconds, now_ms
         self._newest: dict[str, int] = {}
         for entry in fs.list_files(f"{landing}/{LEASES}"):
+            if is_partial_write(entry.name):
+                continue  # a renewal still being written (see FileSystem.write_bytes)
             owner = lease_owner(entry.name)
             self._newest[owner] = max(self._newest.get(owner, 0), entry.modification_time_ms)
 
@@ -254,11 +257,16 @@ def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int 
 
 
 def remove_if_empty(fs: FileSystem, folder: str) -> None:
-    """Remove a batch folder that holds nothing but its manifest. A folder that holds anything
-    else keeps its manifest (so it stays findable), and a non-recursive delete refuses a
-    folder that is not empty, so no data file can go with it."""
-    if any(e.name != MANIFEST for e in fs.list_files(folder)) or fs.list_folders(folder):
+    """Remove a batch folder that holds nothing but its manifest (and any manifest write an
+    attempt left when the folder moved under it). A folder that holds anything else keeps its
+    manifest (so it stays findable), and a non-recursive delete refuses a folder that is not
+    empty, so no data file can go with it."""
+    entries = fs.list_files(folder)
+    partial = [e for e in entries if is_partial_write(e.name)]
+    if any(e.name != MANIFEST for e in entries if e not in partial) or fs.list_folders(folder):
         return
+    for entry in partial:
+        fs.delete(entry.path)
     fs.delete(f"{folder}/{MANIFEST}")
     fs.delete(folder, recursive=False)
 
@@ -402,7 +410,10 @@ def record_failure(fs: FileSystem, batch: BatchPlan, error: str) -> int:
     if manifest is None:
         return 0
     failed = replace(manifest, failures=manifest.failures + 1, last_error=error[:2000])
-    failed.write(fs)
+    try:
+        failed.write(fs)
+    except FileGone:
+        return 0  # another attempt took the folder while this one wrote
     return failed.failures
 
 
@@ -437,11 +448,14 @@ def seal_batch(
             # Not in the plan: cannot happen through this module; let a later run inspect it.
             returned.append(_put_back(fs, StagedFile(path, path, entry.size, 0), landing))
     batch = replace(planned, files=tuple(keep))
-    replace(
-        Manifest.for_owner(batch, owner, location_of(batch)),
-        failures=located.manifest.failures,
-        last_error=located.manifest.last_error,
-    ).write(fs)
+    try:
+        replace(
+            Manifest.for_owner(batch, owner, location_of(batch)),
+            failures=located.manifest.failures,
+            last_error=located.manifest.last_error,
+        ).write(fs)
+    except FileGone:
+        return None  # another attempt of this run renamed the folder in the meantime
     for path in returned:
         log.warning("%s changed after it was inspected: put back in landing", path)
     return Sealed(batch, tuple(returned), located.manifest.failures, located.manifest.last_error)

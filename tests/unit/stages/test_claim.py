@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from avro_ingest.exceptions import ServiceUnavailable
-from avro_ingest.files import FileEntry
+from avro_ingest.files import FileEntry, partial_write_path
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.claim import (
     Lease,
@@ -184,6 +184,20 @@ def test_a_folder_that_holds_anything_but_its_manifest_is_never_removed() -> Non
     claim_batch(fs, batch, RUN_A)
     remove_if_empty(fs, batch.folder)
     assert fs.exists(f"{batch.folder}/a.avro") and fs.exists(f"{batch.folder}/_batch.json")
+
+
+def test_a_manifest_write_left_behind_in_an_emptied_folder_does_not_keep_it() -> None:
+    fs = MemoryHdfs()
+    land(fs, "a.avro")
+    batch = plan(fs, "a.avro")
+    claim_batch(fs, batch, RUN_A)
+    # An attempt that was writing the manifest when the folder moved leaves its hidden file.
+    stray = partial_write_path(f"{batch.folder}/_batch.json")
+    fs.write_bytes(stray, b'{"half": ')
+    fs.rename(f"{batch.folder}/a.avro", f"{LANDING}/a.avro")
+    remove_if_empty(fs, batch.folder)
+    assert not fs.exists(batch.folder)
+    assert fs.exists(f"{LANDING}/a.avro")
 
 
 def info(entry: FileEntry) -> FileInfo:
