@@ -273,10 +273,14 @@ class RestClient:
                 raise TimeoutError(f"run {run_id} still {state} after {timeout:.0f} s")
             time.sleep(2)
 
-    def xcom(self, run_id: str, task_id: str, dag_id: str = "avro_ingest") -> Any:
+    def xcom(
+        self, run_id: str, task_id: str, dag_id: str = "avro_ingest", *, map_index: int = -1
+    ) -> Any:
         """A task's return value, or None when it has none (skipped, or failed before it)."""
         path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value"
-        answer = self.session.get(f"{self.url}/api/v2{path}", timeout=REQUEST_TIMEOUT)
+        answer = self.session.get(
+            f"{self.url}/api/v2{path}", params={"map_index": map_index}, timeout=REQUEST_TIMEOUT
+        )
         if answer.status_code == 404:
             return None
         answer.raise_for_status()

@@ -13,7 +13,10 @@ _PARTIAL = ".part"
 
 def partial_write_path(path: str) -> str:
     folder, name = path.rsplit("/", 1)
-    return f"{folder}/.{name}.{uuid.uuid4().hex}{_PARTIAL}"
+    # The start of the name only: HDFS refuses a name longer than 255 bytes, and a target
+    # near that limit must still get its hidden twin.
+    start = name.encode()[:100].decode(errors="ignore")
+    return f"{folder}/.{start}.{uuid.uuid4().hex}{_PARTIAL}"
 
 
 def is_partial_write(name: str) -> bool:

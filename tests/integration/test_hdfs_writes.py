@@ -61,3 +61,10 @@ def test_a_new_file_never_replaces_one_already_there(hdfs_folder: str) -> None:
         raise AssertionError("a new file replaced one already there")
     assert hdfs.read_range(path, 0, 100) == b'{"reason": "first"}'
     assert [e.name for e in hdfs.list_files(f"{hdfs_folder}/quarantine")] == ["f.avro.reason.json"]
+
+
+def test_a_name_at_hdfs_limit_is_written_whole_too(hdfs_folder: str) -> None:
+    hdfs = AvroIngestHdfsHook()
+    name = "g" * 250 + ".avro"  # 255 bytes: the longest name HDFS takes
+    hdfs.write_bytes(f"{hdfs_folder}/{name}", b"Obj\x01")
+    assert [e.name for e in hdfs.list_files(hdfs_folder)] == [name]
