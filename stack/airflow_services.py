@@ -244,7 +244,14 @@ class RestClient:
 
     def tasks(self, run_id: str, dag_id: str = "avro_ingest") -> dict[str, dict[str, Any]]:
         """Task instances by task id (mapped ones as `task[index]`)."""
-        found = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        found: list[dict[str, Any]] = []
+        while True:  # a page holds at most 100 (the API's maximum page limit)
+            page = self.get(
+                f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100&offset={len(found)}"
+            )
+            found.extend(page["task_instances"])
+            if not page["task_instances"] or len(found) >= page["total_entries"]:
+                break
         return {
             t["task_id"] if t["map_index"] < 0 else f"{t['task_id']}[{t['map_index']}]": t
             for t in found

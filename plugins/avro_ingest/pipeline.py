@@ -68,7 +68,7 @@ from avro_ingest.stages.claim import (
     QuarantineRecord,
     Sealed,
     archive_batch,
-    claim_batch,
+    claim_batches,
     commit_batch,
     find_batches,
     may_take,
@@ -254,10 +254,9 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
                 else "its lease has lapsed",
             )
             claimed.append(replace(located.manifest.batch, batch_id=located.batch_id))
-        for batch in batches:
-            got = claim_batch(fs, batch, owner, threads=threads)
-            if got.files:
-                claimed.append(got)
+        claimed.extend(
+            got for got in claim_batches(fs, batches, owner, threads=threads) if got.files
+        )
     steps["claim"] = time.monotonic() - started
 
     plan_issues: list[str] = []

@@ -18,6 +18,7 @@ from avro_ingest.stages.claim import (
     Owner,
     QuarantineRecord,
     claim_batch,
+    claim_batches,
     commit_batch,
     find_batches,
     orphaned_batches,
@@ -76,6 +77,19 @@ def test_two_claims_of_the_same_files_share_nothing() -> None:
     # The loser removed its own empty folder, and only that.
     assert fs.list_folders(f"{LANDING}/_staging") == [first.folder]
     assert {e.name for e in fs.list_files(first.folder)} == {"_batch.json", "a.avro", "b.avro"}
+
+
+def test_many_batches_claimed_at_once_each_hold_their_own_files_in_plan_order() -> None:
+    fs = MemoryHdfs()
+    for n in range(24):
+        land(fs, f"f{n}.avro")
+    batches = [plan(fs, f"f{2 * n}.avro", f"f{2 * n + 1}.avro") for n in range(12)]
+    claimed = claim_batches(fs, batches, RUN_A, threads=8)
+    assert [b.batch_id for b in claimed] == [b.batch_id for b in batches]
+    for batch in claimed:
+        assert len(batch.files) == 2
+        assert all(fs.exists(f.staged) and not fs.exists(f.source) for f in batch.files)
+        assert located(fs, batch.batch_id).manifest.owner == RUN_A.token
 
 
 def test_a_seal_fences_off_a_claim_still_renaming_and_an_earlier_sealer() -> None:
