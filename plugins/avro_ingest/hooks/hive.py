@@ -10,6 +10,7 @@ PLAIN, LDAP, KERBEROS...).
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -37,29 +38,70 @@ class AvroIngestHiveHook(HiveServer2Hook):
 
     hook_name = "Hive Server 2 Thrift (avro-ingest)"
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._reusing = False
+        self._shared: dict[int, tuple[Any, Any]] = {}  # thread id: (connection, cursor)
+        self._shared_lock = threading.Lock()
+
     @contextlib.contextmanager
-    def session(self) -> Iterator[Any]:
+    def reusing_sessions(self) -> Iterator[None]:
+        """Within the block, statements run without settings (DDL, metadata queries) share
+        one session per thread, all closed at its end. Opening a session (connection,
+        OpenSession, `USE`) costs 25 to 150 ms, several times per table. Statements with
+        settings (a conversion) keep a session of their own, so no SET reaches another."""
+        self._reusing = True
+        try:
+            yield
+        finally:
+            self._reusing = False
+            with self._shared_lock:
+                shared, self._shared = list(self._shared.values()), {}
+            for conn, cursor in shared:
+                _close(conn, cursor)
+
+    @contextlib.contextmanager
+    def _session_for(self, settings: dict[str, str] | None) -> Iterator[Any]:
+        if settings or not self._reusing:
+            with self.session() as cursor:
+                yield cursor
+            return
+        thread = threading.get_ident()
+        with self._shared_lock:
+            found = self._shared.get(thread)
+        if found is None:
+            found = self._open()
+            with self._shared_lock:
+                self._shared[thread] = found
+        try:
+            yield found[1]
+        except ServiceUnavailable:
+            with self._shared_lock:
+                self._shared.pop(thread, None)
+            _close(*found)  # the connection is broken: the next statement opens another
+            raise
+
+    def _open(self) -> tuple[Any, Any]:
         try:
             conn = self.get_conn()
         except (TTransportException, OSError) as error:
             raise ServiceUnavailable("HiveServer2", f"cannot connect: {error}") from error
+        return conn, conn.cursor()
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Any]:
+        conn, cursor = self._open()
         try:
-            cursor = conn.cursor()
-            try:
-                yield cursor
-            finally:
-                with contextlib.suppress(Exception):
-                    cursor.close()
+            yield cursor
         finally:
-            with contextlib.suppress(Exception):
-                conn.close()
+            _close(conn, cursor)
 
     def run_statements(
         self, statements: Sequence[str], *, settings: dict[str, str] | None = None
     ) -> list[StatementTiming]:
         """Run `settings` as SET statements, then each statement in order, in one session."""
         timings: list[StatementTiming] = []
-        with self.session() as cursor:
+        with self._session_for(settings) as cursor:
             for key, value in (settings or {}).items():
                 self._execute(cursor, f"SET {key}={value}")
             for statement in statements:
@@ -71,8 +113,8 @@ class AvroIngestHiveHook(HiveServer2Hook):
     def query(
         self, statement: str, *, settings: dict[str, str] | None = None
     ) -> list[tuple[Any, ...]]:
-        """Rows of one query, in a session of its own."""
-        with self.session() as cursor:
+        """Rows of one query, in a session of its own (or this thread's shared one)."""
+        with self._session_for(settings) as cursor:
             for key, value in (settings or {}).items():
                 self._execute(cursor, f"SET {key}={value}")
             self._execute(cursor, statement)
@@ -95,6 +137,13 @@ class AvroIngestHiveHook(HiveServer2Hook):
         state = TOperationState._VALUES_TO_NAMES.get(status.operationState, "?")
         message = str(status.errorMessage or f"the statement ended in state {state}")
         raise StatementFailed(statement, message, engine_causes(logs))
+
+
+def _close(conn: Any, cursor: Any) -> None:
+    with contextlib.suppress(Exception):
+        cursor.close()
+    with contextlib.suppress(Exception):
+        conn.close()
 
 
 _RUNNING = (

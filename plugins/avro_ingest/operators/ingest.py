@@ -103,14 +103,15 @@ class LoadTableOperator(_IngestOperator):
 
     def execute(self, context: Any) -> LoadOutcome:
         config = config_of(context)
-        outcome = pipeline.load_table(
-            self.hdfs,
-            self.hive,
-            self.table_group,
-            config,
-            run_id=str(context["run_id"]),
-            attempt=_attempt(context),
-        )
+        with self.hive.reusing_sessions():
+            outcome = pipeline.load_table(
+                self.hdfs,
+                self.hive,
+                self.table_group,
+                config,
+                run_id=str(context["run_id"]),
+                attempt=_attempt(context),
+            )
         for statement in (s for r in outcome["results"] for s in r["statements"]):
             self.log.info("%s: %s", "would run" if config.dry_run else "ran", statement)
         if outcome["results"] and not config.dry_run:
