@@ -380,8 +380,9 @@ def _take_batches(
     """Seal each planned batch for this attempt, or roll a committed one forward; a batch that
     another live run holds, or that is gone, is reported as taken over."""
     found: dict[str, list[Located]] = defaultdict(list)
+    claims = {claim_id_of(b.batch_id) for b in planned}
     for landing in sorted({b.landing for b in planned}):
-        for located in find_batches(fs, landing):
+        for located in find_batches(fs, landing, claims):
             found[claim_id_of(located.batch_id)].append(located)
     sealed: list[BatchPlan] = []
     outcomes: list[_BatchOutcome] = []

@@ -31,7 +31,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -44,6 +44,7 @@ from avro_ingest.stages.layout import (
     LEASES,
     MANIFEST,
     archive_folder,
+    claim_id_of,
     claimed_sidecar,
     committed_folder,
     committed_root,
@@ -376,11 +377,17 @@ def _read_manifest(fs: FileSystem, folder: str) -> Manifest | None:
         return None
 
 
-def find_batches(fs: FileSystem, landing: str) -> Iterator[Located]:
-    """Every batch folder in staging and committed, with its manifest. Folders whose manifest
-    is gone (taken over and moved while we listed) are passed over."""
+def find_batches(
+    fs: FileSystem, landing: str, claims: Collection[str] | None = None
+) -> Iterator[Located]:
+    """Every batch folder in staging and committed, with its manifest; only those of `claims`
+    (claim ids) when given, so that a table's load reads its own manifests, not every other
+    table's. Folders whose manifest is gone (taken over and moved while we listed) are passed
+    over."""
     for state, root in ((STAGED, staging_root(landing)), (COMMITTED, committed_root(landing))):
         for folder in fs.list_folders(root):
+            if claims is not None and claim_id_of(folder.rsplit("/", 1)[-1]) not in claims:
+                continue
             manifest = _read_manifest(fs, folder)
             if manifest is not None:
                 yield Located(folder, folder.rsplit("/", 1)[-1], state, manifest)

@@ -92,6 +92,19 @@ def test_many_batches_claimed_at_once_each_hold_their_own_files_in_plan_order() 
         assert located(fs, batch.batch_id).manifest.owner == RUN_A.token
 
 
+def test_a_loads_search_reads_only_the_manifests_of_its_own_claims() -> None:
+    fs = MemoryHdfs()
+    for n in range(6):
+        land(fs, f"f{n}.avro")
+    batches = claim_batches(fs, [plan(fs, f"f{n}.avro") for n in range(6)], RUN_A, threads=4)
+    read: list[str] = []
+    reading = fs.read_range
+    fs.read_range = lambda path, offset, length: read.append(path) or reading(path, offset, length)  # type: ignore[method-assign]
+    mine = {batches[1].batch_id, batches[4].batch_id}
+    assert {b.batch_id for b in find_batches(fs, LANDING, mine)} == mine
+    assert sorted(read) == sorted(f"{b.folder}/_batch.json" for b in (batches[1], batches[4]))
+
+
 def test_a_seal_fences_off_a_claim_still_renaming_and_an_earlier_sealer() -> None:
     fs = MemoryHdfs()
     for name in ("a.avro", "b.avro"):
