@@ -75,6 +75,7 @@ from avro_ingest.stages.claim import (
     orphaned_batches,
     quarantine,
     record_failure,
+    record_seal,
     register_deliveries,
     remove_if_empty,
     seal_batch,
@@ -367,7 +368,16 @@ def load_table(
         return _load_sealed(fs, hive, table_group["table"], planned, [], config, owner)
     with Lease(fs, sorted({b.landing for b in planned}), owner, config.lease_seconds):
         sealed, outcomes = _take_batches(fs, hive, planned, config, owner)
-        return _load_sealed(fs, hive, table_group["table"], sealed, outcomes, config, owner)
+        return _load_sealed(
+            fs,
+            hive,
+            table_group["table"],
+            [s.batch for s in sealed],
+            outcomes,
+            config,
+            owner,
+            {s.batch.batch_id: s for s in sealed},
+        )
 
 
 def _take_batches(
@@ -376,7 +386,7 @@ def _take_batches(
     planned: Sequence[BatchPlan],
     config: IngestConfig,
     owner: Owner,
-) -> tuple[list[BatchPlan], list[_BatchOutcome]]:
+) -> tuple[list[Sealed], list[_BatchOutcome]]:
     """Seal each planned batch for this attempt, or roll a committed one forward; a batch that
     another live run holds, or that is gone, is reported as taken over."""
     found: dict[str, list[Located]] = defaultdict(list)
@@ -384,7 +394,7 @@ def _take_batches(
     for landing in sorted({b.landing for b in planned}):
         for located in find_batches(fs, landing, claims):
             found[claim_id_of(located.batch_id)].append(located)
-    sealed: list[BatchPlan] = []
+    sealed: list[Sealed] = []
     outcomes: list[_BatchOutcome] = []
     for batch in planned:
         places = found.get(claim_id_of(batch.batch_id), [])
@@ -411,7 +421,7 @@ def _take_batches(
             elif got.batch.files and got.failures >= config.max_batch_failures:
                 outcomes.append(_set_aside_repeated_failure(fs, got, owner))
             elif got.batch.files:
-                sealed.append(got.batch)
+                sealed.append(got)
                 if got.returned:
                     outcomes.append(_BatchOutcome(returned=list(got.returned)))
             else:
@@ -472,25 +482,38 @@ def _load_sealed(
     outcomes: list[_BatchOutcome],
     config: IngestConfig,
     owner: Owner,
+    seals: Mapping[str, Sealed] | None = None,
 ) -> LoadOutcome:
     started = time.monotonic()
+    seals = seals or {}
     with ThreadPoolExecutor(max_workers=max(1, config.parallel_loads)) as pool:
         for run in _schema_runs(batches):
-            # Each batch's schema file is written while the table is prepared: closing a new
-            # HDFS file takes a few hundred milliseconds, a good part of a small table's load.
-            written = (
+            # Each batch's sealed manifest and schema file are written while the table is
+            # prepared: closing a new HDFS file can take a few hundred milliseconds, a good
+            # part of a small table's load.
+            writes = (
                 []
                 if config.dry_run
                 else [pool.submit(_write_schema_file, fs, batch) for batch in run]
             )
+            recorded = {
+                batch.batch_id: pool.submit(record_seal, fs, seals[batch.batch_id])
+                for batch in run
+                if batch.batch_id in seals
+            }
             try:
-                prepared = prepare_table(
-                    hive,
-                    run[0],
-                    target_root=config.target_root,
-                    dry_run=config.dry_run,
-                    mode=config.schema_changes,
-                )
+                try:
+                    prepared = prepare_table(
+                        hive,
+                        run[0],
+                        target_root=config.target_root,
+                        dry_run=config.dry_run,
+                        mode=config.schema_changes,
+                    )
+                finally:
+                    for write in writes:
+                        write.result()
+                    lost = {batch_id for batch_id, ok in recorded.items() if not ok.result()}
                 if prepared.changes and not config.dry_run:
                     record_schema_change(fs, config.target_root, run[0], prepared.changes)
             except SchemaConflict as conflict:
@@ -507,8 +530,14 @@ def _load_sealed(
                         record_failure(fs, batch, str(error))
                     outcomes.append(_failed(batch, error))
                 continue
-            for write in written:
-                write.result()
+            outcomes.extend(
+                _taken_over(batch, "another attempt sealed it first")
+                for batch in run
+                if batch.batch_id in lost
+            )
+            run = [batch for batch in run if batch.batch_id not in lost]
+            if not run:
+                continue
             # The first batch reports what preparing the table did; the others found it ready.
             loaded = pool.map(
                 lambda batch, table: _load_batch(fs, hive, batch, table, config, owner),

@@ -79,6 +79,7 @@ __all__ = [
     "orphaned_batches",
     "quarantine",
     "record_failure",
+    "record_seal",
     "register_deliveries",
     "remove_if_empty",
     "seal_batch",
@@ -422,6 +423,7 @@ class Sealed:
     returned: tuple[str, ...]  # files that changed after inspection, put back in landing
     failures: int = 0  # earlier loads of it that failed
     last_error: str = ""
+    manifest: Manifest | None = None  # to write with record_seal
 
 
 def record_failure(fs: FileSystem, batch: BatchPlan, error: str) -> int:
@@ -469,17 +471,31 @@ def seal_batch(
             # Not in the plan: cannot happen through this module; let a later run inspect it.
             returned.append(_put_back(fs, StagedFile(path, path, entry.size, 0), landing))
     batch = replace(planned, files=tuple(keep))
-    try:
-        replace(
-            Manifest.for_owner(batch, owner, location_of(batch)),
-            failures=located.manifest.failures,
-            last_error=located.manifest.last_error,
-        ).write(fs)
-    except FileGone:
-        return None  # another attempt of this run renamed the folder in the meantime
     for path in returned:
         log.warning("%s changed after it was inspected: put back in landing", path)
-    return Sealed(batch, tuple(returned), located.manifest.failures, located.manifest.last_error)
+    manifest = replace(
+        Manifest.for_owner(batch, owner, location_of(batch)),
+        failures=located.manifest.failures,
+        last_error=located.manifest.last_error,
+    )
+    return Sealed(
+        batch, tuple(returned), located.manifest.failures, located.manifest.last_error, manifest
+    )
+
+
+def record_seal(fs: FileSystem, sealed: Sealed) -> bool:
+    """Write the sealed batch's manifest: this attempt holds it, these files, this output.
+    It must be written before the batch loads (a failure is counted in it) and commits (a
+    committed batch is rolled forward from it); until then the folder's earlier manifest
+    describes the same claim, so the write may run beside other work. False when another
+    attempt took the folder meanwhile."""
+    if sealed.manifest is None:
+        return True
+    try:
+        sealed.manifest.write(fs)
+    except FileGone:
+        return False
+    return True
 
 
 def split_batch(

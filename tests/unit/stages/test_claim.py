@@ -23,6 +23,7 @@ from avro_ingest.stages.claim import (
     find_batches,
     orphaned_batches,
     quarantine,
+    record_seal,
     register_deliveries,
     remove_if_empty,
     seal_batch,
@@ -141,6 +142,10 @@ def test_a_file_changed_after_inspection_goes_back_to_landing() -> None:
     assert sealed.returned == (f"{LANDING}/b.avro",)
     assert fs.read_range(f"{LANDING}/b.avro", 0, 99) == b"Obj\x01 a longer replacement"
     assert not fs.exists(f"{LANDING}/_ledger/abc")  # its old content was never loaded
+    # Until its seal is recorded, the folder's manifest is the claim's; then the sealed batch's.
+    claimed = json.loads(fs.read_range(f"{sealed.batch.folder}/_batch.json", 0, 1 << 20))
+    assert claimed["batch"]["batch_id"] == batch.batch_id and claimed["location"] is None
+    assert record_seal(fs, sealed)
     manifest = json.loads(fs.read_range(f"{sealed.batch.folder}/_batch.json", 0, 1 << 20))
     assert [f["source"] for f in manifest["batch"]["files"]] == [f"{LANDING}/a.avro"]
     assert manifest["location"] == "/o" and manifest["run_id"] == "run-a"
