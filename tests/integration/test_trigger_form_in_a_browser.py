@@ -18,7 +18,7 @@ import pytest
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 from avro_ingest.settings import SETTINGS
 
-from stack.airflow_services import PASSWORD, USER, RestClient
+from stack.airflow_services import PASSWORD, REQUEST_TIMEOUT, USER, RestClient
 
 from .conftest import Area
 from .invariants import check_exactly_once, deliver, files_under
@@ -114,7 +114,9 @@ def fill_form(page: Any, form: Any, values: dict[str, Any]) -> None:
 def trigger_and_watch(page: Any, form: Any, name: str, timeout: float = 600) -> str:
     """Trigger from the form; the UI opens the new run, where the user watches its state."""
     form.get_by_role("button", name="Trigger").click()
-    page.wait_for_url(re.compile(r".*/dags/avro_ingest/runs/.+"))
+    # The trigger is one POST, which the api-server may hold up to SQLite's busy timeout
+    # (60 s) while the scheduler writes: wait as long as the REST client does.
+    page.wait_for_url(re.compile(r".*/dags/avro_ingest/runs/.+"), timeout=REQUEST_TIMEOUT * 1000)
     run_id = page.url.rsplit("/runs/", 1)[1]
     from urllib.parse import unquote
 
