@@ -49,7 +49,7 @@ class IngestConfig:
     parquet_file_size_bytes: int = 256 * 1024**2
     # Hive runs a statement whose input is at most this many bytes inside HiveServer2
     # (hive.exec.mode.local.auto); larger ones go to YARN. 0: all on YARN.
-    local_mode_max_bytes: int = 256 * 1024**2
+    local_mode_max_bytes: int = SETTING["local_mode_max_mib"].default * 1024**2
     # How a batch's Parquet rows are counted: "footers" (read over HDFS) or "scan" (Hive).
     row_check: str = "footers"
     # A run's claimed batches are taken over by another run only once that run has not

@@ -255,10 +255,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Run in HiveServer2 up to (MiB)",
         "A Hive statement reading at most this many MiB runs inside HiveServer2 (one core, no "
         "job to start); a larger one runs as a YARN job, its map tasks in parallel "
-        "containers. 0: every statement on YARN.",
+        "containers. 0: every statement on YARN. On a cluster with more cores than "
+        "HiveServer2's host, YARN overtakes it at smaller sizes: set it lower.",
         BATCHES,
         "integer",
-        256,
+        # Measured on 2 cores (bench/RESULTS.md): every shape up to a 1 GB file converted
+        # faster inside HiveServer2 than on YARN, whose containers are new JVMs.
+        1024,
         minimum=0,
         env="AVRO_INGEST_LOCAL_MODE_MAX_MIB",
     ),
