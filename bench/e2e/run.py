@@ -742,6 +742,43 @@ def dag_spark_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
     }
 
 
+def engine_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
+    """The DAG on one set with every statement on YARN, then every statement in HiveServer2,
+    alternating, so both engines meet the same machine state (the default threshold is set
+    from these)."""
+    yarn: list[dict[str, Any]] = []
+    local: list[dict[str, Any]] = []
+    for k in range(n):
+        yarn.append(run_dag_on(spec, f"{spec.key}, all on YARN, pair {k + 1}", conf=ON_YARN))
+        local.append(
+            run_dag_on(spec, f"{spec.key}, all in HiveServer2, pair {k + 1}", conf=IN_HIVESERVER2)
+        )
+    return {
+        "set": spec.key,
+        "yarn_seconds": [r["seconds"] for r in yarn],
+        "hiveserver2_seconds": [r["seconds"] for r in local],
+        "yarn_cpu": [r.get("cpu_during_conversion") for r in yarn],
+        "hiveserver2_cpu": [r.get("cpu_during_conversion") for r in local],
+        "at": datetime.now(UTC).isoformat(timespec="minutes"),
+    }
+
+
+def add_engine_pairs_to_last_run(n: int) -> int:
+    path = WORK / "results-full.json"
+    R = json.loads(path.read_text())
+    large = SetSpec("large", 50, 1, 3_600_000)
+    upload(large, ensure_set(large))
+    prepare_airflow()
+    warm_up_airflow()
+    R["engine_pairs"] = engine_pairs(large, n)
+    path.write_text(json.dumps(R, indent=1, default=str))
+    from bench.e2e import report
+
+    report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
+    log(f"engine pairs: {R['engine_pairs']}; failures: {FAILURES or 'none'}")
+    return 1 if FAILURES else 0
+
+
 def add_pairs_to_last_run(n: int) -> int:
     path = WORK / "results-full.json"
     R = json.loads(path.read_text())
@@ -783,7 +820,17 @@ def main() -> int:
         action="store_true",
         help="only the alternating pairs, added to the last full run's figures",
     )
+    parser.add_argument(
+        "--engine-pairs-only",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the large file on YARN, then in HiveServer2, N times, added to the last "
+        "full run's figures",
+    )
     args = parser.parse_args()
+    if args.engine_pairs_only:
+        return add_engine_pairs_to_last_run(args.engine_pairs_only)
     if args.pairs_only:
         return add_pairs_to_last_run(max(1, args.pairs))
     mode = "quick" if args.quick else "full"
