@@ -759,42 +759,26 @@ def engine_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
         "hiveserver2_seconds": [r["seconds"] for r in local],
         "yarn_cpu": [r.get("cpu_during_conversion") for r in yarn],
         "hiveserver2_cpu": [r.get("cpu_during_conversion") for r in local],
-        "at": datetime.now(UTC).isoformat(timespec="minutes"),
     }
 
 
-def add_engine_pairs_to_last_run(n: int) -> int:
+def add_to_last_run(key: str, spec: SetSpec, measure: Any, *, spark: bool = False) -> int:
+    """Run `measure(spec)` on the full set and add its figures, under `key`, to the last full
+    run's page."""
     path = WORK / "results-full.json"
     R = json.loads(path.read_text())
-    large = SetSpec("large", 50, 1, 3_600_000)
-    upload(large, ensure_set(large))
+    upload(spec, ensure_set(spec))
     prepare_airflow()
-    warm_up_airflow()
-    R["engine_pairs"] = engine_pairs(large, n)
-    path.write_text(json.dumps(R, indent=1, default=str))
-    from bench.e2e import report
-
-    report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
-    log(f"engine pairs: {R['engine_pairs']}; failures: {FAILURES or 'none'}")
-    return 1 if FAILURES else 0
-
-
-def add_pairs_to_last_run(n: int) -> int:
-    path = WORK / "results-full.json"
-    R = json.loads(path.read_text())
-    small = SetSpec("small", 50, 1000, 1000, "mixed")
-    upload(small, ensure_set(small))
-    prepare_airflow()
-    if not ensure_spark_ready():
+    if spark and not ensure_spark_ready():
         log("Spark is not available")
         return 1
     warm_up_airflow()
-    R["pairs"] = dag_spark_pairs(small, n) | {"at": datetime.now(UTC).isoformat(timespec="minutes")}
+    R[key] = measure(spec) | {"at": datetime.now(UTC).isoformat(timespec="minutes")}
     path.write_text(json.dumps(R, indent=1, default=str))
     from bench.e2e import report
 
     report.write(R, RESULTS_MD, PLOTS, BENCH_VENV / "bin" / "python")
-    log(f"pairs: {R['pairs']}; failures: {FAILURES or 'none'}")
+    log(f"{key}: {R[key]}; failures: {FAILURES or 'none'}")
     return 1 if FAILURES else 0
 
 
@@ -830,9 +814,18 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.engine_pairs_only:
-        return add_engine_pairs_to_last_run(args.engine_pairs_only)
+        n = args.engine_pairs_only
+        return add_to_last_run(
+            "engine_pairs", SetSpec("large", 50, 1, 3_600_000), lambda s: engine_pairs(s, n)
+        )
     if args.pairs_only:
-        return add_pairs_to_last_run(max(1, args.pairs))
+        n = max(1, args.pairs)
+        return add_to_last_run(
+            "pairs",
+            SetSpec("small", 50, 1000, 1000, "mixed"),
+            lambda s: dag_spark_pairs(s, n),
+            spark=True,
+        )
     mode = "quick" if args.quick else "full"
     run_started = time.monotonic()
     started_at = datetime.now(UTC)
