@@ -5,14 +5,17 @@ of the process's peak resident memory; with `--variants`, also without the dupli
 
     .venv/bin/python bench/claim_cost.py --files 1000 10000 --repeats 3
     .venv/bin/python bench/claim_cost.py --files 500 --variants
+    .venv/bin/python bench/claim_cost.py --files 1000 --profile 25   # where the CPU goes
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import io
 import os
 import platform
+import pstats
 import resource
 import tempfile
 import time
@@ -77,7 +80,13 @@ def land(hdfs: AvroIngestHdfsHook, root: str, files: int, previous: str | None) 
 
 
 def one(
-    files: int, *, ledger: bool, open_check: bool, previous: str | None = None
+    files: int,
+    *,
+    ledger: bool,
+    open_check: bool,
+    previous: str | None = None,
+    profile: cProfile.Profile | None = None,
+    threads: int | None = None,
 ) -> dict[str, float | str]:
     hdfs = AvroIngestHdfsHook()
     root = f"/tmp/avro-ingest-bench/claim-{uuid.uuid4().hex[:8]}"
@@ -86,11 +95,16 @@ def one(
         landing_paths=(f"{root}/landing",),
         quiet_period_seconds=0,
         load_duplicates=not ledger,
+        **({"header_read_threads": threads} if threads else {}),
     )
     fs = AvroIngestHdfsHook() if open_check else NoOpenCheck()
     rss_before = _peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
+    if profile is not None:
+        profile.enable()
     plan = pipeline.plan_run(fs, config, run_id=f"bench-{uuid.uuid4().hex[:6]}")
+    if profile is not None:
+        profile.disable()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     claimed = sum(len(b["files"]) for t in plan["tables"] for b in t["batches"])
     assert claimed == files, (claimed, files)
@@ -109,6 +123,14 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs="+", default=[1000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", action="store_true")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        default=0,
+        help="after the timed runs, one more run under cProfile (all threads): its N costliest "
+        "functions by own time",
+    )
     args = parser.parse_args()
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     print(f"# plan_run over small files, {stamp}")
@@ -151,6 +173,20 @@ def main() -> None:
                 f"{max(r['peak_mb'] for r in runs):.0f} MB |",
                 flush=True,
             )
+            if args.profile:
+                _profile(files, ledger, open_check, args.profile)
+
+
+def _profile(files: int, ledger: bool, open_check: bool, top: int) -> None:
+    """One more run under cProfile, in one thread (cProfile sees only the thread that enables
+    it): the CPU a file costs, not the wall time of the threaded runs."""
+    profile = cProfile.Profile()
+    run = one(files, ledger=ledger, open_check=open_check, profile=profile, threads=1)
+    AvroIngestHdfsHook().delete(str(run["root"]), recursive=True)
+    print(f"# under cProfile: {run['seconds']:.2f} s, CPU {run['cpu']:.2f} s")
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
+    print("\n".join("# " + line for line in out.getvalue().splitlines()))
 
 
 if __name__ == "__main__":

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-# A whole-file write goes to a hidden name beside its target, then is renamed over it (see
-# FileSystem.write_bytes). Should the folder move meanwhile (another attempt took the batch),
-# the hidden file moves with it and is left there: any reader of a folder passes it over.
+# A whole-file write goes to a hidden name beside its target (or, for a folder that must still
+# be there, beside that folder), then is renamed over it (see FileSystem.write_bytes). Should a
+# folder move with a hidden file in it (another attempt took the batch), the hidden file is left
+# there: any reader of a folder passes it over.
 _PARTIAL = ".part"
 
 

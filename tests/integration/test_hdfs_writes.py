@@ -68,3 +68,28 @@ def test_a_name_at_hdfs_limit_is_written_whole_too(hdfs_folder: str) -> None:
     name = "g" * 250 + ".avro"  # 255 bytes: the longest name HDFS takes
     hdfs.write_bytes(f"{hdfs_folder}/{name}", b"Obj\x01")
     assert [e.name for e in hdfs.list_files(hdfs_folder)] == [name]
+
+
+def test_a_file_replaced_in_a_folder_that_moved_away_does_not_make_the_folder_again(
+    hdfs_folder: str,
+) -> None:
+    hdfs = AvroIngestHdfsHook()
+    folder = f"{hdfs_folder}/_staging/b1"
+    hdfs.write_bytes(f"{folder}/_batch.json", b'{"attempt": 1}', overwrite=False)
+    hdfs.write_bytes(f"{folder}/_batch.json", b'{"attempt": 1, "sealed": true}', make_folder=False)
+    assert hdfs.read_range(f"{folder}/_batch.json", 0, 100) == b'{"attempt": 1, "sealed": true}'
+    assert hdfs.rename(folder, f"{hdfs_folder}/_staging/b1-sealed-by-2")
+    try:
+        hdfs.write_bytes(
+            f"{folder}/_batch.json", b'{"attempt": 1, "failures": 1}', make_folder=False
+        )
+    except FileGone as error:
+        assert "rename destination parent" in str(error)  # the NameNode's own words
+    else:
+        raise AssertionError("a write made the moved folder again")
+    assert hdfs.status(folder) is None
+    # Nothing of the refused write is left beside the folder either.
+    assert hdfs.list_files(f"{hdfs_folder}/_staging") == []
+    assert hdfs.list_folders(f"{hdfs_folder}/_staging") == [
+        f"{hdfs_folder}/_staging/b1-sealed-by-2"
+    ]

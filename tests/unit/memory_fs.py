@@ -54,8 +54,12 @@ class MemoryFileSystem:
                 self.folders.add(folder)
                 folder = _parent(folder)
 
-    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
+    def write_bytes(
+        self, path: str, data: bytes, *, overwrite: bool = True, make_folder: bool = True
+    ) -> None:
         with self._lock:
+            if not make_folder and _parent(path) not in self.folders:
+                raise FileGone(f"{_parent(path)} is not there")
             if path in self.folders or (path in self.files and not overwrite):
                 raise FileExistsError(path)
             self.makedirs(_parent(path))

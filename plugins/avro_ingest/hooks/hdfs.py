@@ -350,30 +350,45 @@ class AvroIngestHdfsHook(WebHDFSHook):
             else:
                 self.calls.json("PUT", folder, "MKDIRS")
 
-    def write_bytes(self, path: str, data: bytes, *, overwrite: bool = True) -> None:
+    def write_bytes(
+        self, path: str, data: bytes, *, overwrite: bool = True, make_folder: bool = True
+    ) -> None:
         """Write a whole file that readers see whole: the old content or the new, never a
-        part. Without `overwrite`, an existing file is an error."""
-        if not self._publish(path, data, overwrite=overwrite):
+        part. Without `overwrite`, an existing file is an error. Without `make_folder`, a
+        folder that is not there raises FileGone and is not made."""
+        if not self._publish(path, data, overwrite=overwrite, make_folder=make_folder):
             raise FileExistsError(f"{path} already exists")
 
     def create(self, path: str, data: bytes) -> bool:
         """Write a new file, whole; False, writing nothing, when the path is already taken."""
         return self._publish(path, data, overwrite=False)
 
-    def _publish(self, path: str, data: bytes, *, overwrite: bool) -> bool:
+    def _publish(
+        self, path: str, data: bytes, *, overwrite: bool, make_folder: bool = True
+    ) -> bool:
         # HDFS shows a file from the moment it is created, empty and then growing, and an
         # overwrite truncates first: another run listing the folder could read a manifest with
         # nothing in it. So the bytes go to a hidden name beside it, then one rename puts them
         # in place (rename2: OVERWRITE replaces a file atomically; NONE refuses one).
-        hidden = partial_write_path(path)
+        # CREATE makes every missing parent folder. When the folder must already be there, the
+        # bytes go beside the folder instead, and the rename into it fails if it has gone: a
+        # check before the write could not tell, the folder can move right after it.
+        folder = posixpath.dirname(path)
+        hidden = partial_write_path(path if make_folder else folder)
         with _transient(f"CREATE {path}"):
             self.client.write(hidden, data=data, overwrite=False)
-        if overwrite:
-            with _transient(f"RENAME {hidden}"):
-                self._rename2(hidden, path, "OVERWRITE")
-            return True
-        if self.rename_exclusive(hidden, path):
-            return True
+        try:
+            if overwrite:
+                with _transient(f"RENAME {hidden}"):
+                    self._rename2(hidden, path, "OVERWRITE")
+                return True
+            if self.rename_exclusive(hidden, path):
+                return True
+        except FileGone as gone:
+            if make_folder:
+                raise
+            self.delete(hidden)  # our own bytes, never a source
+            raise FileGone(f"{path} not written, its folder is not there: {gone}") from gone
         self.delete(hidden)
         return False
 

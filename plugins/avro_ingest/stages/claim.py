@@ -150,10 +150,13 @@ class Manifest:
         return cls(batch, owner.token, owner.run_id, owner.attempt, location)
 
     def write(self, fs: FileSystem, *, new: bool = False) -> None:
-        """Write it into its batch's folder; `new`: refuse to replace one (a fresh id's folder
-        has none, so a repeated id fails rather than overwrites)."""
+        """Write it into its batch's folder. `new`: the folder is made for it and an existing
+        manifest is refused (a fresh id's folder has none, so a repeated id fails rather than
+        overwrites). Otherwise it replaces the folder's manifest, and FileGone says the folder
+        is no longer there: another attempt sealed the batch, and a stale attempt must not
+        make the folder again with a manifest for files it no longer holds."""
         path = manifest_path(self.batch.landing, self.batch.batch_id)
-        fs.write_bytes(path, self.to_json(), overwrite=not new)
+        fs.write_bytes(path, self.to_json(), overwrite=not new, make_folder=new)
 
 
 def _now_ms() -> int:

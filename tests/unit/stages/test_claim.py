@@ -23,6 +23,7 @@ from avro_ingest.stages.claim import (
     find_batches,
     orphaned_batches,
     quarantine,
+    record_failure,
     record_seal,
     register_deliveries,
     remove_if_empty,
@@ -125,6 +126,25 @@ def test_a_seal_fences_off_a_claim_still_renaming_and_an_earlier_sealer() -> Non
     assert not commit_batch(fs, first.batch)
     assert commit_batch(fs, second.batch)
     assert fs.exists(f"{LANDING}/_committed/{second.batch.batch_id}/a.avro")
+
+
+def test_an_attempt_that_lost_its_batch_cannot_write_the_folder_back() -> None:
+    fs = MemoryHdfs()
+    land(fs, "a.avro")
+    batch = plan(fs, "a.avro")
+    claim_batch(fs, batch, RUN_A)
+    stale = seal_batch(fs, located(fs, batch.batch_id), RUN_A, location_of=lambda b: "/o/1")
+    assert stale is not None
+    # Another attempt seals it away before the first records its seal or a failure.
+    fresh = seal_batch(fs, located(fs, stale.batch.batch_id), RUN_A, location_of=lambda b: "/o")
+    assert fresh is not None
+    assert not record_seal(fs, stale)
+    assert record_failure(fs, stale.batch, "Hive: lost the session") == 0
+    # The stale attempt's folder stays gone: no manifest there for a file it no longer holds.
+    assert not fs.exists(stale.batch.folder)
+    assert [b.batch_id for b in find_batches(fs, LANDING)] == [fresh.batch.batch_id]
+    assert record_seal(fs, fresh)
+    assert record_failure(fs, fresh.batch, "Hive: lost the session") == 1
 
 
 def test_a_file_changed_after_inspection_goes_back_to_landing() -> None:
