@@ -17,7 +17,9 @@ import os
 import platform
 import pstats
 import resource
+import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -85,8 +87,7 @@ def one(
     ledger: bool,
     open_check: bool,
     previous: str | None = None,
-    profile: cProfile.Profile | None = None,
-    threads: int | None = None,
+    profile: ThreadProfiles | None = None,
 ) -> dict[str, float | str]:
     hdfs = AvroIngestHdfsHook()
     root = f"/tmp/avro-ingest-bench/claim-{uuid.uuid4().hex[:8]}"
@@ -95,7 +96,6 @@ def one(
         landing_paths=(f"{root}/landing",),
         quiet_period_seconds=0,
         load_duplicates=not ledger,
-        **({"header_read_threads": threads} if threads else {}),
     )
     fs = AvroIngestHdfsHook() if open_check else NoOpenCheck()
     rss_before = _peak_rss_mb()
@@ -123,6 +123,13 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs="+", default=[1000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--variants", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        metavar="ROOT",
+        help="start from the files claimed by an earlier run kept with --keep (its root is "
+        "printed), instead of writing new ones",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the last run's claimed files")
     parser.add_argument(
         "--profile",
         type=int,
@@ -154,10 +161,16 @@ def main() -> None:
         for name, ledger, open_check in variants:
             runs: list[dict[str, Any]] = []
             for _ in range(args.repeats):
-                previous = runs[-1]["root"] if runs else None
+                previous = runs[-1]["root"] if runs else args.reuse
                 runs.append(one(files, ledger=ledger, open_check=open_check, previous=previous))
                 print(f"# {files} files: {runs[-1]['seconds']:.2f} s", flush=True)
-            AvroIngestHdfsHook().delete(runs[-1]["root"], recursive=True)
+            last = str(runs[-1]["root"])
+            if args.profile:
+                last = _profile(files, ledger, open_check, args.profile, last)
+            if args.keep:
+                print(f"# kept: --reuse {last}")
+            else:
+                AvroIngestHdfsHook().delete(last, recursive=True)
             runs.sort(key=lambda r: r["seconds"])
             median = runs[len(runs) // 2]
             steps = ", ".join(
@@ -173,20 +186,46 @@ def main() -> None:
                 f"{max(r['peak_mb'] for r in runs):.0f} MB |",
                 flush=True,
             )
-            if args.profile:
-                _profile(files, ledger, open_check, args.profile)
 
 
-def _profile(files: int, ledger: bool, open_check: bool, top: int) -> None:
-    """One more run under cProfile, in one thread (cProfile sees only the thread that enables
-    it): the CPU a file costs, not the wall time of the threaded runs."""
-    profile = cProfile.Profile()
-    run = one(files, ledger=ledger, open_check=open_check, profile=profile, threads=1)
-    AvroIngestHdfsHook().delete(str(run["root"]), recursive=True)
+class ThreadProfiles:
+    """cProfile in the calling thread and in every thread started while it is on (the plan's
+    work runs in thread pools): one profiler per thread, their figures added up."""
+
+    def __init__(self) -> None:
+        self.profiles: list[cProfile.Profile] = []
+
+    def _start_in_thread(self, *_: Any) -> None:
+        sys.setprofile(None)
+        profile = cProfile.Profile()
+        self.profiles.append(profile)
+        profile.enable()
+
+    def enable(self) -> None:
+        threading.setprofile(self._start_in_thread)
+        self._start_in_thread()
+
+    def disable(self) -> None:
+        threading.setprofile(None)
+        self.profiles[0].disable()
+
+    def print(self, top: int) -> None:
+        out = io.StringIO()
+        stats = pstats.Stats(self.profiles[0], stream=out)
+        for profile in self.profiles[1:]:
+            stats.add(profile)
+        stats.sort_stats("tottime").print_stats(top)
+        print("\n".join("# " + line for line in out.getvalue().splitlines()))
+
+
+def _profile(files: int, ledger: bool, open_check: bool, top: int, previous: str) -> str:
+    """One more run with every thread under cProfile (slower than the timed runs), over the
+    files the last timed run claimed; the root it leaves."""
+    profiles = ThreadProfiles()
+    run = one(files, ledger=ledger, open_check=open_check, previous=previous, profile=profiles)
     print(f"# under cProfile: {run['seconds']:.2f} s, CPU {run['cpu']:.2f} s")
-    out = io.StringIO()
-    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(top)
-    print("\n".join("# " + line for line in out.getvalue().splitlines()))
+    profiles.print(top)
+    return str(run["root"])
 
 
 if __name__ == "__main__":

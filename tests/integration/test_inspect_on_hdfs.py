@@ -10,6 +10,7 @@ from typing import Any
 
 import fastavro
 import pytest
+from avro_ingest.exceptions import FileGone
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook, environment_configures_requests
 from avro_ingest.stages.inspection import WHOLE_FILE_READ_BYTES, inspect_files
 
@@ -90,3 +91,51 @@ def test_the_client_skips_the_environment_only_when_it_holds_nothing_for_request
     assert environment_configures_requests("https://nn.example:9871")
     (tmp_path / ".netrc").unlink()
     assert not environment_configures_requests("http://nn.example:9870")
+
+
+class RequestLog(AvroIngestHdfsHook):
+    """The real hook, noting the host and port of every request its lean path sends."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[tuple[str, int, str]] = []
+        calls = self.calls
+        assert calls is not None, "the local stack's connection takes the lean path"
+        send = calls._send
+
+        def logged(method: str, host: str, port: int, target: str) -> Any:
+            self.sent.append((host, port, target.split("op=")[1].split("&")[0]))
+            return send(method, host, port, target)
+
+        calls._send = logged  # type: ignore[method-assign]
+
+
+def test_a_file_checked_for_writers_is_then_read_from_its_datanode_in_one_request(
+    hdfs_folder: str,
+) -> None:
+    data = avro(300, 100)
+    writer = AvroIngestHdfsHook()
+    for name in ("a.avro", "b.avro"):
+        writer.write_bytes(f"{hdfs_folder}/{name}", data)
+    hdfs = RequestLog()
+    namenode = hdfs.calls.namenode if hdfs.calls else None
+
+    assert hdfs.read_range(f"{hdfs_folder}/a.avro", 0, 1 << 20) == data  # learns the way
+    assert not hdfs.under_construction(f"{hdfs_folder}/b.avro")
+    hdfs.sent.clear()
+    assert hdfs.read_range(f"{hdfs_folder}/b.avro", 0, 1 << 20) == data
+    assert len(hdfs.sent) == 1 and hdfs.sent[0][2] == "OPEN"
+    assert hdfs.sent[0][:2] != namenode  # straight to the DataNode
+
+    # A DataNode that no longer answers: the NameNode's redirect finds one that does.
+    hdfs._first_block_hosts[f"{hdfs_folder}/b.avro"] = ("localhost", 1)
+    hdfs.sent.clear()
+    assert hdfs.read_range(f"{hdfs_folder}/b.avro", 0, 1 << 20) == data
+    assert [s[:2] for s in hdfs.sent][1] == namenode
+    # A file gone since the check is still FileGone, from the DataNode's own answer.
+    writer.delete(f"{hdfs_folder}/b.avro")
+    hdfs._first_block_hosts.pop(f"{hdfs_folder}/b.avro")
+    assert not hdfs.under_construction(f"{hdfs_folder}/a.avro")
+    assert writer.rename(f"{hdfs_folder}/a.avro", f"{hdfs_folder}/moved.avro")
+    with pytest.raises(FileGone):
+        hdfs.read_range(f"{hdfs_folder}/a.avro", 0, 1 << 20)

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import requests
 import urllib3
@@ -89,6 +89,10 @@ def _take_paths_literally(client: Any) -> None:
     client.resolve = resolve
 
 
+# Paths whose first block's DataNode a hook remembers at most (a backlog's worth; then it
+# starts again).
+_MAX_REMEMBERED_HOSTS = 100_000
+
 # WebHDFS' GET_BLOCK_LOCATIONS, which the hdfs library does not wrap: the one answer that tells
 # a file still open for writing (HDFS lists it with its completed blocks' length) from a closed
 # one.
@@ -113,6 +117,9 @@ class _WebHdfsCalls:
         self.identity = {"user.name": user, **({"doas": proxy} if proxy else {})}
         self.timeout = float(timeout) if isinstance(timeout, (int, float)) else None
         self.local = threading.local()
+        # What the NameNode's OPEN redirects name the file system by (its RPC address, or the
+        # nameservice under HA): a DataNode needs it to read. Learnt from the first redirect.
+        self.namenode_rpc: str | None = None
 
     def _connection(self, host: str, port: int) -> http.client.HTTPConnection:
         connections: dict[tuple[str, int], http.client.HTTPConnection] = getattr(
@@ -148,12 +155,32 @@ class _WebHdfsCalls:
         answer: dict[str, Any] = json.loads(body) if body else {}
         return answer
 
-    def read(self, path: str, offset: int, length: int) -> bytes:
-        """OPEN with offset and length: the NameNode redirects to a DataNode, which answers."""
-        target = self._target(path, "OPEN", {"offset": offset, "length": length})
-        status, headers, body = self._send("GET", *self.namenode, target)
+    def read(
+        self, path: str, offset: int, length: int, datanode: tuple[str, int] | None = None
+    ) -> bytes:
+        """OPEN with offset and length: the NameNode redirects to a DataNode, which answers.
+        With `datanode` (one that holds the file's first block, from its block locations),
+        the request goes there at once, as the redirect would send it: one request, not two.
+        Should that DataNode not answer, the NameNode chooses (a read changes nothing, so
+        asking again is safe)."""
+        params = {"offset": offset, "length": length}
+        if datanode is not None and self.namenode_rpc is not None:
+            direct = self._target(path, "OPEN", {"namenoderpcaddress": self.namenode_rpc, **params})
+            try:
+                status, _, body = self._send("GET", *datanode, direct)
+            except ConnectionError:
+                pass
+            else:
+                if status >= 400:
+                    raise _hdfs_error(status, body)
+                return body
+        status, headers, body = self._send(
+            "GET", *self.namenode, self._target(path, "OPEN", params)
+        )
         if status in (301, 302, 303, 307, 308):
             location = urlsplit(headers["Location"])
+            if self.namenode_rpc is None:
+                self.namenode_rpc = parse_qs(location.query).get("namenoderpcaddress", [None])[0]
             status, _, body = self._send(
                 "GET",
                 location.hostname or self.namenode[0],
@@ -189,6 +216,11 @@ class AvroIngestHdfsHook(WebHDFSHook):
     """File operations the pipeline needs, over WebHDFS."""
 
     hook_name = "Apache WebHDFS (avro-ingest)"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._first_block_hosts: dict[str, tuple[str, int]] = {}
+        self._hosts_lock = threading.Lock()
 
     @cached_property
     def client(self) -> Any:
@@ -290,8 +322,20 @@ class AvroIngestHdfsHook(WebHDFSHook):
                 located = _get_block_locations(self.client, path).json()["LocatedBlocks"]
             else:
                 located = self.calls.json("GET", path, "GET_BLOCK_LOCATIONS")["LocatedBlocks"]
+                self._note_first_block_host(path, located)
         # isLastBlockComplete is false for a closed empty file too (it has no block).
         return bool(located.get("isUnderConstruction"))
+
+    def _note_first_block_host(self, path: str, located: dict[str, Any]) -> None:
+        """Keep where the file's first block is, for reading its header without the
+        NameNode's redirect (inspection reads every file the open-file check passes)."""
+        blocks = located.get("locatedBlocks") or []
+        hosts = blocks[0].get("locations") or [] if blocks else []
+        if hosts and hosts[0].get("hostName") and hosts[0].get("infoPort"):
+            with self._hosts_lock:
+                if len(self._first_block_hosts) >= _MAX_REMEMBERED_HOSTS:
+                    self._first_block_hosts.clear()
+                self._first_block_hosts[path] = (hosts[0]["hostName"], int(hosts[0]["infoPort"]))
 
     def rename_exclusive(self, source: str, destination: str) -> bool:
         """Rename that refuses an existing destination, a folder too (WebHDFS' rename with
@@ -309,7 +353,7 @@ class AvroIngestHdfsHook(WebHDFSHook):
     def read_range(self, path: str, offset: int, length: int) -> bytes:
         if self.calls is not None:
             with _transient(f"OPEN {path}"):
-                return self.calls.read(path, offset, length)
+                return self.calls.read(path, offset, length, self._first_block_hosts.get(path))
         with (
             _transient(f"OPEN {path}"),
             self.client.read(path, offset=offset, length=length) as body,
