@@ -80,6 +80,7 @@ from avro_ingest.stages.claim import (
     remove_if_empty,
     seal_batch,
     split_batch,
+    write_manifests,
 )
 from avro_ingest.stages.convert import (
     ALREADY_READY,
@@ -217,11 +218,6 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
         threads=threads,
     )
     rejected = empties + rejected
-    if not config.dry_run and not config.load_duplicates:
-        started = time.monotonic()
-        infos, duplicates = register_deliveries(fs, infos, owner, threads=threads)
-        rejected += duplicates
-        steps["dedupe"] = time.monotonic() - started
     batches = group_into_batches(
         infos,
         database=config.database,
@@ -231,6 +227,23 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
         parts=config.parallel_loads,
         min_part_bytes=config.min_parallel_batch_bytes,
     )
+    manifests_written = False
+    if not config.dry_run and not config.load_duplicates:
+        # The batches' manifests are written while the ledger is asked about each file (a
+        # new HDFS file waits for its block report, up to 0.4 s); a duplicate stays in its
+        # batch's manifest but is never renamed in, which sealing reads as claimed elsewhere.
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=1) as side:
+            manifests = side.submit(write_manifests, fs, batches, owner, threads=threads)
+            try:
+                infos, duplicates = register_deliveries(fs, infos, owner, threads=threads)
+            finally:
+                manifests.result()
+        manifests_written = True
+        rejected += duplicates
+        again = {d.entry.path for d in duplicates}
+        batches = [batch.without(again) for batch in batches]
+        steps["dedupe"] = time.monotonic() - started
 
     started = time.monotonic()
     quarantined: list[SetAside] = []
@@ -242,9 +255,14 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
         for rejection in rejected:
             if (entry := _set_aside(fs, rejection, owner.run_id)) is not None:
                 quarantined.append(entry)
-        adopted = orphaned_batches(
-            fs, config.landing_paths, owner, lease_seconds=config.lease_seconds
-        )
+        planned_now = {batch.batch_id for batch in batches}
+        adopted = [
+            located
+            for located in orphaned_batches(
+                fs, config.landing_paths, owner, lease_seconds=config.lease_seconds
+            )
+            if located.batch_id not in planned_now  # this attempt's own, manifests written
+        ]
         for located in adopted:
             log.info(
                 "taking over batch %s of run %s (%s)",
@@ -256,7 +274,11 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
             )
             claimed.append(replace(located.manifest.batch, batch_id=located.batch_id))
         claimed.extend(
-            got for got in claim_batches(fs, batches, owner, threads=threads) if got.files
+            got
+            for got in claim_batches(
+                fs, batches, owner, threads=threads, manifests_written=manifests_written
+            )
+            if got.files
         )
     steps["claim"] = time.monotonic() - started
 

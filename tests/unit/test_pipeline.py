@@ -70,6 +70,37 @@ def test_each_landed_file_is_claimed_once_and_a_bad_one_is_set_aside_with_its_re
     assert not fs.list_files(LANDING)
 
 
+def test_a_re_delivered_file_is_set_aside_and_its_batch_holds_the_rest_once() -> None:
+    fs = MemoryFileSystem()
+    sent = [avro(i + 1) for i in range(4)]  # each with its own sync marker: unique bytes
+    for i in range(3):
+        fs.write_bytes(f"{LANDING}/f{i}.avro", sent[i])
+    pipeline.plan_run(fs, config(), run_id="run-1")
+    fs.write_bytes(f"{LANDING}/f1-again.avro", sent[1])  # f1's bytes under a new name
+    fs.write_bytes(f"{LANDING}/f3.avro", sent[3])
+
+    second = pipeline.plan_run(fs, config(), run_id="run-2")
+
+    batches = [b for t in second["tables"] for b in t["batches"]]
+    assert [f["source"] for b in batches for f in b["files"]] == [f"{LANDING}/f3.avro"]
+    (again,) = second["quarantined"]
+    assert again["path"] == f"{LANDING}/f1-again.avro" and again["reason"] == "duplicate_delivery"
+    # Each batch of run 2 is one folder with its manifest and the files it claimed, and none
+    # of them is taken for a batch an earlier attempt left.
+    staging = f"{LANDING}/_staging"
+    ours = [f for f in fs.list_folders(staging) if b"run-2" in fs.read(f"{f}/_batch.json")]
+    assert [f.rsplit("/", 1)[-1] for f in ours] == [b["batch_id"] for b in batches]
+    assert [e.name for e in fs.list_files(ours[0]) if e.name.endswith(".avro")] == [
+        e["staged"].rsplit("/", 1)[-1] for e in batches[0]["files"]
+    ]
+
+    # A run whose every file was delivered before leaves no batch folder behind.
+    fs.write_bytes(f"{LANDING}/f3-again.avro", sent[3])
+    third = pipeline.plan_run(fs, config(), run_id="run-3")
+    assert third["tables"] == [] and len(third["quarantined"]) == 1
+    assert not [f for f in fs.list_folders(staging) if b"run-3" in fs.read(f"{f}/_batch.json")]
+
+
 def test_a_second_run_while_the_first_holds_its_claim_takes_nothing() -> None:
     fs = MemoryFileSystem()
     for i in range(3):

@@ -84,6 +84,7 @@ __all__ = [
     "remove_if_empty",
     "seal_batch",
     "split_batch",
+    "write_manifests",
 ]
 
 log = logging.getLogger(__name__)
@@ -243,14 +244,35 @@ def _claim_one(fs: FileSystem, staged: StagedFile) -> bool:
     return True
 
 
-def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int = 1) -> BatchPlan:
-    """Write the batch's manifest into its fresh staging folder, then rename its files in.
-    Files that another run claimed first are left out of the returned batch (the manifest
-    keeps the plan: sealing reads what is really there). Renames are latency-bound, so
-    `threads` of them run at once."""
-    # Claim ids are fresh: no one else writes this folder, so a plain create will do (and it
+def write_manifests(
+    fs: FileSystem, batches: Sequence[BatchPlan], owner: Owner, *, threads: int = 1
+) -> None:
+    """Write each planned batch's manifest into its fresh staging folder, several at once:
+    the first step of a claim. Each is a new HDFS file, whose close waits for the DataNode's
+    block report, so a run writes them while it does other work (see `claim_batch`)."""
+    # Claim ids are fresh: no one else writes these folders, so a plain create will do (and it
     # fails, rather than overwrites, should an id ever repeat).
-    Manifest.for_owner(batch, owner).write(fs, new=True)
+    if not batches:
+        return
+    with ThreadPoolExecutor(max_workers=min(max(1, threads), len(batches))) as pool:
+        list(pool.map(lambda batch: Manifest.for_owner(batch, owner).write(fs, new=True), batches))
+
+
+def claim_batch(
+    fs: FileSystem,
+    batch: BatchPlan,
+    owner: Owner,
+    *,
+    threads: int = 1,
+    manifest_written: bool = False,
+) -> BatchPlan:
+    """Write the batch's manifest into its fresh staging folder (unless `write_manifests`
+    did, for this batch or for one with more files), then rename its files in. Files that
+    another run claimed first are left out of the returned batch (the manifest keeps the
+    plan: sealing reads what is really there). Renames are latency-bound, so `threads` of
+    them run at once."""
+    if not manifest_written:
+        write_manifests(fs, [batch], owner)
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         claimed_ok = list(pool.map(lambda staged: _claim_one(fs, staged), batch.files))
     lost = {f.source for f, ok in zip(batch.files, claimed_ok, strict=True) if not ok}
@@ -263,7 +285,12 @@ def claim_batch(fs: FileSystem, batch: BatchPlan, owner: Owner, *, threads: int 
 
 
 def claim_batches(
-    fs: FileSystem, batches: Sequence[BatchPlan], owner: Owner, *, threads: int = 1
+    fs: FileSystem,
+    batches: Sequence[BatchPlan],
+    owner: Owner,
+    *,
+    threads: int = 1,
+    manifests_written: bool = False,
 ) -> list[BatchPlan]:
     """`claim_batch` for each batch, several at once, in order: each batch's manifest is a
     new HDFS file, and a run over many small feeds claims one batch per table."""
@@ -272,7 +299,14 @@ def claim_batches(
     workers = min(max(1, threads), len(batches))
     each = max(1, threads // workers)  # a single large batch keeps all threads for renames
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda batch: claim_batch(fs, batch, owner, threads=each), batches))
+        return list(
+            pool.map(
+                lambda batch: claim_batch(
+                    fs, batch, owner, threads=each, manifest_written=manifests_written
+                ),
+                batches,
+            )
+        )
 
 
 def remove_if_empty(fs: FileSystem, folder: str) -> None:
