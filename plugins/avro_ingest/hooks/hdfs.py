@@ -419,8 +419,16 @@ class AvroIngestHdfsHook(WebHDFSHook):
         # check before the write could not tell, the folder can move right after it.
         folder = posixpath.dirname(path)
         hidden = partial_write_path(path if make_folder else folder)
-        with _transient(f"CREATE {path}"):
-            self.client.write(hidden, data=data, overwrite=False)
+        try:
+            with _transient(f"CREATE {path}"):
+                self.client.write(hidden, data=data, overwrite=False)
+        except Exception:
+            # A DataNode that died mid-write leaves the hidden file: remove it if the NameNode
+            # answers (what a crash leaves, the next plan prunes); the write's own error is
+            # what the caller gets.
+            with contextlib.suppress(ServiceUnavailable, HdfsError):
+                self.delete(hidden)
+            raise
         try:
             if overwrite:
                 with _transient(f"RENAME {hidden}"):

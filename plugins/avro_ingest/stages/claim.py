@@ -233,6 +233,16 @@ def _prune_leases(fs: FileSystem, landing: str, seconds: float) -> None:
             fs.delete(entry.path)
 
 
+def _prune_partial_writes(fs: FileSystem, landing: str, seconds: float) -> None:
+    """Remove manifest rewrites that never finished, written beside their batch folders in
+    staging by an attempt that died or lost its DataNode mid-write. Older than a lease: no
+    live attempt still writes them."""
+    cutoff = _now_ms() - int(seconds * 1000)
+    for entry in fs.list_files(staging_root(landing)):
+        if is_partial_write(entry.name) and entry.modification_time_ms < cutoff:
+            fs.delete(entry.path)
+
+
 # --- claiming --------------------------------------------------------------------------------
 
 
@@ -439,6 +449,7 @@ def orphaned_batches(
     found: list[Located] = []
     for landing in landings:
         _prune_leases(fs, landing, lease_seconds)
+        _prune_partial_writes(fs, landing, lease_seconds)
         leases = _LeaseBook(fs, landing, lease_seconds, _now_ms())
         for located in find_batches(fs, landing):
             mine = located.manifest.owner == owner.token

@@ -147,6 +147,22 @@ def test_an_attempt_that_lost_its_batch_cannot_write_the_folder_back() -> None:
     assert record_failure(fs, fresh.batch, "Hive: lost the session") == 1
 
 
+def test_a_manifest_rewrite_left_unfinished_beside_its_folder_is_pruned_once_stale() -> None:
+    fs = MemoryHdfs()
+    land(fs, "a.avro")
+    claim_batch(fs, plan(fs, "a.avro"), RUN_A)
+    stale = partial_write_path(f"{LANDING}/_staging/c1_seal")
+    fresh = partial_write_path(f"{LANDING}/_staging/c2_seal")
+    fs.write_bytes(stale, b"{")
+    fs.files[stale] = (b"{", int(time.time() * 1000) - 601_000)  # older than a lease
+    fs.write_bytes(fresh, b"{")  # may still be renamed into its folder
+
+    orphaned_batches(fs, [LANDING], RUN_B, lease_seconds=600)
+
+    assert not fs.exists(stale) and fs.exists(fresh)
+    assert len(list(find_batches(fs, LANDING))) == 1  # the batch folder itself is untouched
+
+
 def test_a_file_changed_after_inspection_goes_back_to_landing() -> None:
     fs = MemoryHdfs()
     land(fs, "a.avro")
