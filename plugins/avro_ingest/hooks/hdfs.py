@@ -422,14 +422,6 @@ class AvroIngestHdfsHook(WebHDFSHook):
         try:
             with _transient(f"CREATE {path}"):
                 self.client.write(hidden, data=data, overwrite=False)
-        except Exception:
-            # A DataNode that died mid-write leaves the hidden file: remove it if the NameNode
-            # answers (what a crash leaves, the next plan prunes); the write's own error is
-            # what the caller gets.
-            with contextlib.suppress(ServiceUnavailable, HdfsError):
-                self.delete(hidden)
-            raise
-        try:
             if overwrite:
                 with _transient(f"RENAME {hidden}"):
                     self._rename2(hidden, path, "OVERWRITE")
@@ -437,12 +429,23 @@ class AvroIngestHdfsHook(WebHDFSHook):
             if self.rename_exclusive(hidden, path):
                 return True
         except FileGone as gone:
+            self._discard(hidden)
             if make_folder:
                 raise
-            self.delete(hidden)  # our own bytes, never a source
             raise FileGone(f"{path} not written, its folder is not there: {gone}") from gone
+        except Exception:
+            # A DataNode that died mid-write, or an answer lost: what is left of the hidden
+            # file goes if the NameNode answers (what a crash leaves, the next plan prunes);
+            # the write's own error is what the caller gets.
+            self._discard(hidden)
+            raise
         self.delete(hidden)
         return False
+
+    def _discard(self, hidden: str) -> None:
+        """Remove this write's own hidden bytes, if they are still there (never a source)."""
+        with contextlib.suppress(ServiceUnavailable, HdfsError):
+            self.delete(hidden)
 
     def _rename2(self, source: str, destination: str, option: str) -> None:
         if self.calls is None:
