@@ -928,8 +928,8 @@ def main() -> int:
             },
         ),
         (
-            "vectorization off (hive.vectorized.execution.enabled=false)",
-            {"extra": {"hive.vectorized.execution.enabled": "false"}},
+            "vectorization on, Hive's default (hive.vectorized.execution.enabled=true)",
+            {"extra": {"hive.vectorized.execution.enabled": "true"}},
         ),
         (
             "one split per 256 MB (mapreduce.input.fileinputformat.split.minsize=268435456)",

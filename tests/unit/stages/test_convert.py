@@ -89,11 +89,12 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
     assert sum(s.startswith("INSERT") for s in existing) == 1
 
 
-def test_settings_keep_few_parquet_files_and_exact_dates() -> None:
+def test_settings_keep_few_parquet_files_exact_dates_and_a_row_plan() -> None:
     settings = conversion_settings(256 * 1024**2, 64 * 1024**2)
     assert settings["hive.merge.size.per.task"] == str(256 * 1024**2)
     assert settings["hive.merge.mapfiles"] == "true"
     assert settings["hive.stats.column.autogather"] == "false"
+    assert settings["hive.vectorized.execution.enabled"] == "false"
 
 
 def test_a_small_statement_runs_in_hiveserver2_and_a_large_one_on_the_cluster() -> None:
