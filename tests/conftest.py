@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 from stack.airflow_env import configure, migrate_metadata_db
 
-configure(tempfile.mkdtemp(prefix="avro-ingest-airflow-home-"))
+_HOME = tempfile.mkdtemp(prefix="avro-ingest-airflow-home-")
+atexit.register(shutil.rmtree, _HOME, ignore_errors=True)
+configure(_HOME)
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 
 

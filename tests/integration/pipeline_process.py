@@ -139,7 +139,8 @@ def _impala(port: int | None) -> Any:
 
 
 def main(arguments: dict[str, Any]) -> int:
-    configure(tempfile.mkdtemp(prefix="avro-ingest-worker-"))
+    # A run started by the tests shares their Airflow home (configure keeps what is set).
+    configure(os.environ.get("AIRFLOW_HOME") or tempfile.mkdtemp(prefix="avro-ingest-worker-"))
     from avro_ingest.config import IngestConfig
     from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
     from avro_ingest.hooks.hive import AvroIngestHiveHook

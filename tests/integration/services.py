@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,7 @@ def services_up() -> Iterator[Services]:
         yield Services(RestClient(URL), Path(home) / "logs")
     finally:
         services("down", home)
+        shutil.rmtree(home, ignore_errors=True)
         hdfs.delete(SCHEDULED, recursive=True)
         AvroIngestHiveHook().run_statements(
             [f"DROP DATABASE IF EXISTS {SCHEDULED_DATABASE} CASCADE"]
