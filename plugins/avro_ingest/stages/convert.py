@@ -181,7 +181,7 @@ def conversion_settings(parquet_file_size_bytes: int, local_mode_max_bytes: int)
         "hive.stats.column.autogather": "false",
         # Avro is read a row at a time and Hive's Parquet writer takes rows, so a vectorized
         # plan turns each row into a column batch and back: a quarter of the conversion's
-        # CPU in a profile (bench/RESULTS.md, "Where the time goes").
+        # CPU in a profile (bench/RESULTS.md, "Why a row plan").
         "hive.vectorized.execution.enabled": "false",
         # The exception behind a failed MapReduce task ("return code 2") is logged at a
         # level the default EXECUTION operation log leaves out; the hook fetches this log
