@@ -73,7 +73,7 @@ class Services:
 
 
 @pytest.fixture(scope="session")
-def services_up() -> Iterator[Services]:
+def services_up(request: pytest.FixtureRequest) -> Iterator[Services]:
     home = tempfile.mkdtemp(prefix="avro-ingest-services-")
     hdfs = AvroIngestHdfsHook()
     hdfs.delete(SCHEDULED, recursive=True)
@@ -83,7 +83,8 @@ def services_up() -> Iterator[Services]:
         yield Services(RestClient(URL), Path(home) / "logs")
     finally:
         services("down", home)
-        shutil.rmtree(home, ignore_errors=True)
+        if request.session.testsfailed == 0:  # the services' logs explain a failure: kept
+            shutil.rmtree(home, ignore_errors=True)
         hdfs.delete(SCHEDULED, recursive=True)
         AvroIngestHiveHook().run_statements(
             [f"DROP DATABASE IF EXISTS {SCHEDULED_DATABASE} CASCADE"]

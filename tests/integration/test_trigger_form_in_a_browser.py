@@ -113,10 +113,21 @@ def fill_form(page: Any, form: Any, values: dict[str, Any]) -> None:
 
 def trigger_and_watch(page: Any, form: Any, name: str, timeout: float = 600) -> str:
     """Trigger from the form; the UI opens the new run, where the user watches its state."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     form.get_by_role("button", name="Trigger").click()
     # The trigger is one POST, which the api-server may hold up to SQLite's busy timeout
     # (60 s) while the scheduler writes: wait as long as the REST client does.
-    page.wait_for_url(re.compile(r".*/dags/avro_ingest/runs/.+"), timeout=REQUEST_TIMEOUT * 1000)
+    try:
+        page.wait_for_url(
+            re.compile(r".*/dags/avro_ingest/runs/.+"), timeout=REQUEST_TIMEOUT * 1000
+        )
+    except PlaywrightTimeout as error:  # say what the user saw instead
+        shot(page, f"{name}-no-run")
+        raise AssertionError(
+            f"no run page {REQUEST_TIMEOUT} s after Trigger ({ARTIFACTS}/{name}-no-run.png); "
+            f"the page said: {page.locator('body').inner_text()[:1500]}"
+        ) from error
     run_id = page.url.rsplit("/runs/", 1)[1]
     from urllib.parse import unquote
 
