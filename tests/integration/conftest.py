@@ -14,6 +14,8 @@ import requests
 from airflow.providers.apache.hdfs.hooks.webhdfs import WebHDFSHook
 from airflow.providers.apache.hive.hooks.hive import HiveServer2Hook
 
+from .processes import kill_leftovers
+
 # Airflow's services, started once per session by the tests that use them.
 from .services import airflow, services_up  # noqa: F401
 
@@ -80,6 +82,7 @@ def test_area() -> Iterator[Area]:
     root = f"/tmp/avro-ingest-tests/area-{key}"
     hdfs.makedirs(f"{root}/landing")
     yield Area(root, f"{root}/landing", f"it_{key}", f"{root}/warehouse")
+    kill_leftovers()
     AvroIngestHiveHook().run_statements([f"DROP DATABASE IF EXISTS it_{key} CASCADE"])
     hdfs.delete(root, recursive=True)
 

@@ -11,10 +11,14 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Every run a test started, so that one still running when its test failed is killed before
+# the test's area is dropped under it.
+_started: list[subprocess.Popen[str]] = []
+
 
 def start(arguments: dict[str, Any]) -> subprocess.Popen[str]:
     env = os.environ | {"PYTHONPATH": f"{ROOT / 'plugins'}:{ROOT}"}
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "-m", "tests.integration.pipeline_process", json.dumps(arguments)],
         cwd=ROOT,
         env=env,
@@ -22,6 +26,17 @@ def start(arguments: dict[str, Any]) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
+    _started.append(process)
+    return process
+
+
+def kill_leftovers() -> None:
+    """Kill (and reap) the runs still going: their test has ended, by failing."""
+    while _started:
+        process = _started.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=60)
 
 
 def finish(process: subprocess.Popen[str], timeout: float = 300) -> tuple[int, dict[str, Any]]:

@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 
 from .impala_protocol import ImpalaCatalog, impala_service
-from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
+from .invariants import (
+    check_exactly_once,
+    check_nothing_lost,
+    deliver,
+    files_seen_under,
+    files_under,
+)
 from .pipeline_process import CRASH_POINTS
 from .processes import fail, finish, start
 from .stack_control import STACK, stack, stop
@@ -101,7 +107,7 @@ def wait_until_loading(landing: str, timeout: float = 120) -> None:
 
 
 def staged(landing: str) -> list[str]:
-    return [p for p in files_under(f"{landing}/_staging") if p.endswith(".avro")]
+    return [p for p in files_seen_under(f"{landing}/_staging") if p.endswith(".avro")]
 
 
 def test_hiveserver2_killed_during_a_conversion_then_restarted(
