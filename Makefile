@@ -5,12 +5,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STACK := stack/stack.sh
 
-.PHONY: help deps venv stack-up stack-down stack-status airflow-up airflow-down airflow-status test test-unit test-integration lint demo bench clean-state
+.PHONY: help deps venv stack-up stack-down stack-status airflow-up airflow-down airflow-status test test-unit test-integration soak lint demo bench clean-state
 
 help:
 	@echo "make demo          install, start the local stack, run the pipeline on sample data"
 	@echo "make test          install, start the local stack, run unit and integration tests"
 	@echo "make test-unit     unit tests only (no stack needed)"
+	@echo "make soak          the race, fault, services and browser tests, SOAK_ROUNDS times"
 	@echo "make lint          ruff and mypy"
 	@echo "make stack-up | stack-down | stack-status"
 	@echo "make airflow-up | airflow-down | airflow-status   Airflow's services and UI (port 8080)"
@@ -68,6 +69,19 @@ test-unit: venv
 
 test-integration: venv stack-up
 	@bin/run-pytest tests -m integration
+
+# The tests of timing (runs racing, services killed, the scheduler, the browser) again and
+# again: a failure that shows once in twenty runs shows here, not at night.
+SOAK_ROUNDS ?= 5
+SOAK_TESTS := tests/integration/test_exactly_once.py tests/integration/test_crash_points.py \
+	tests/integration/test_files_that_move.py tests/integration/test_claim_and_wait.py \
+	tests/integration/test_services.py tests/integration/test_trigger_form_in_a_browser.py
+
+soak: venv stack-up
+	@for round in $$(seq 1 $(SOAK_ROUNDS)); do \
+		echo "soak: round $$round of $(SOAK_ROUNDS)"; \
+		bin/run-pytest $(SOAK_TESTS) -q || { echo "soak: failed in round $$round"; exit 1; }; \
+	done
 
 lint: venv
 	$(PY) -m ruff check .
