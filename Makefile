@@ -93,5 +93,7 @@ demo: venv stack-up
 bench: venv stack-up
 	@$(PY) bench/e2e/run.py $(BENCH_ARGS)
 
-clean-state: airflow-down stack-down
+# The services' database goes too (run by root, its data is in /tmp).
+clean-state: stack-down
+	@test ! -x $(PY) || $(PY) stack/airflow_services.py remove
 	rm -rf stack/.state

@@ -62,9 +62,11 @@ def configure(airflow_home: str | os.PathLike[str]) -> None:
 def migrate_metadata_db() -> None:
     """Create or upgrade the metadata database of the configured Airflow home, with the
     `airflow` command of the running Python's environment."""
-    subprocess.run(
+    done = subprocess.run(
         [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        check=True,
         capture_output=True,
+        text=True,
         env=os.environ.copy(),
     )
+    if done.returncode:
+        raise SystemExit(f"`airflow db migrate` failed:\n{(done.stderr or done.stdout)[-3000:]}")

@@ -8,7 +8,9 @@ UI), scheduler, dag-processor and triggerer, with the LocalExecutor sized for a 
 Settings (environment): AVRO_INGEST_AIRFLOW_HOME (default: stack/.state/airflow),
 AVRO_INGEST_AIRFLOW_PORT (8080), AVRO_INGEST_AIRFLOW_USER / AVRO_INGEST_AIRFLOW_PASSWORD
 (admin / admin: a local stack's UI login), AVRO_INGEST_AIRFLOW_PARALLELISM (4 task processes
-at most), AVRO_INGEST_RETRY_DELAY_SECONDS (passed to the DAG). Logs go to <home>/logs.
+at most), AVRO_INGEST_RETRY_DELAY_SECONDS (passed to the DAG). Logs go to <home>/logs. The
+metadata database is a PostgreSQL server of the home's own (stack/airflow_db.py), started
+before the services and stopped after them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from stack import airflow_db  # noqa: E402
 from stack.airflow_env import configure, migrate_metadata_db  # noqa: E402
 
 SERVICES = ("api-server", "scheduler", "dag-processor", "triggerer")
@@ -48,10 +51,9 @@ def environment() -> dict[str, str]:
     parallelism = os.environ.get("AVRO_INGEST_AIRFLOW_PARALLELISM", "4")
     settings = {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        # SQLite lets one writer in at a time; its default 5 s wait for the lock is too short
-        # when task processes start together on two cores (the api-server's audit-log insert
-        # failed with "database is locked", a 500 to a REST client).
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{HOME}/airflow.db?timeout=60",
+        # PostgreSQL, as deployments run: SQLite's one writer at a time made the api-server
+        # wait up to a minute for its lock while task processes started.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": airflow_db.url(HOME),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # LocalExecutor starts `parallelism` worker processes (32 by default, ~150 MB each).
         "AIRFLOW__CORE__PARALLELISM": parallelism,
@@ -107,6 +109,7 @@ def up(timeout: float = 180) -> None:
     (HOME / "run").mkdir(parents=True, exist_ok=True)
     (HOME / "logs").mkdir(parents=True, exist_ok=True)
     (HOME / "passwords.json").write_text(json.dumps({USER: PASSWORD}))
+    airflow_db.up(HOME)
     migrate_metadata_db()
     airflow = str(Path(sys.executable).parent / "airflow")
     for service in SERVICES:
@@ -150,6 +153,7 @@ def down() -> None:
         if _running(service):
             os.killpg(pid, signal.SIGKILL)
         _pid_file(service).unlink(missing_ok=True)
+    airflow_db.down(HOME)
     print("[airflow] stopped")
 
 
@@ -171,9 +175,8 @@ class TriggerRefused(RuntimeError):
         self.detail = detail
 
 
-# The api-server may wait up to the SQLite metadata database's own busy timeout (60 s, above)
-# for a write lock the scheduler holds: a client that gives up sooner reads a slow answer as
-# none.
+# How long a REST client waits for an answer: the api-server answers in well under a second,
+# but on two busy cores a first request (its imports, a cold database) has taken tens.
 REQUEST_TIMEOUT = 90
 
 
@@ -301,6 +304,12 @@ def status() -> None:
     print(f"[airflow] health: {health() or 'no answer'}")
 
 
+def remove() -> None:
+    """Stop the services and their database, and remove the database's data."""
+    down()
+    airflow_db.remove(HOME)
+
+
 if __name__ == "__main__":
     command = sys.argv[1] if len(sys.argv) > 1 else "status"
-    {"up": up, "down": down, "status": status}[command]()
+    {"up": up, "down": down, "status": status, "remove": remove}[command]()

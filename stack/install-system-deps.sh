@@ -4,9 +4,11 @@
 #   maven                    resolves the stack's jars from Maven Central
 #   libkrb5-dev              lets pip build gssapi, which the hdfs provider requires
 #   chromium                 the browser tests drive the Airflow UI in it (with Playwright)
+#   postgresql               Airflow's metadata database under its services (a server of
+#                            the Airflow home's own; the Debian cluster is not used)
 #   python3-venv, curl, iproute2 (ss), procps
 set -euo pipefail
-wanted=(openjdk-17-jdk-headless maven libkrb5-dev chromium python3-venv curl iproute2 procps)
+wanted=(openjdk-17-jdk-headless maven libkrb5-dev chromium postgresql python3-venv curl iproute2 procps)
 missing=()
 for pkg in "${wanted[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -82,9 +82,11 @@ def services_up(request: pytest.FixtureRequest) -> Iterator[Services]:
     try:
         yield Services(RestClient(URL), Path(home) / "logs")
     finally:
-        services("down", home)
         if request.session.testsfailed == 0:  # the services' logs explain a failure: kept
+            services("remove", home)
             shutil.rmtree(home, ignore_errors=True)
+        else:
+            services("down", home)
         hdfs.delete(SCHEDULED, recursive=True)
         AvroIngestHiveHook().run_statements(
             [f"DROP DATABASE IF EXISTS {SCHEDULED_DATABASE} CASCADE"]

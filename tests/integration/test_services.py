@@ -296,6 +296,31 @@ def test_the_executor_is_sized_for_a_small_machine(services_up: Services) -> Non
     assert 1 <= len(workers) <= 4
 
 
+def test_the_services_keep_their_runs_in_postgresql(
+    airflow: RestClient, services_up: Services
+) -> None:
+    """As deployments run: every run the REST API lists is a row of the PostgreSQL server the
+    services started, not of a SQLite file."""
+    import sqlalchemy
+
+    from stack import airflow_db
+
+    url = airflow_db.url(services_up.logs.parent)
+    assert url.startswith("postgresql")
+    listed = {r["dag_run_id"] for r in airflow.runs()}
+    engine = sqlalchemy.create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sqlalchemy.text("SELECT run_id FROM dag_run WHERE dag_id = 'avro_ingest'")
+            )
+            stored = {row[0] for row in rows}
+    finally:
+        engine.dispose()
+    assert listed and listed <= stored
+    assert not list(services_up.logs.parent.glob("*.db"))
+
+
 def test_a_run_while_hiveserver2_is_down_fails_with_its_message_and_a_later_run_loads(
     airflow: RestClient, area: dict[str, Any]
 ) -> None:

@@ -116,8 +116,7 @@ def trigger_and_watch(page: Any, form: Any, name: str, timeout: float = 600) -> 
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     form.get_by_role("button", name="Trigger").click()
-    # The trigger is one POST, which the api-server may hold up to SQLite's busy timeout
-    # (60 s) while the scheduler writes: wait as long as the REST client does.
+    # The trigger is one POST: wait for its answer as long as the REST client does.
     try:
         page.wait_for_url(
             re.compile(r".*/dags/avro_ingest/runs/.+"), timeout=REQUEST_TIMEOUT * 1000
