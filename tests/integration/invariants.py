@@ -14,7 +14,6 @@ from typing import Any
 import fastavro
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from hdfs.util import HdfsError
 
 SCAN = {"hive.compute.query.using.stats": "false"}
 
@@ -30,27 +29,6 @@ def files_under(folder: str) -> list[str]:
     if not hdfs.exists(folder):
         return []
     return [f"{base}/{n}" for base, _, names in hdfs.client.walk(folder) for n in names]
-
-
-def files_seen_under(folder: str) -> list[str]:
-    """The files under `folder` while a run is renaming folders in it (a claim folder is
-    renamed when its batch is sealed, and moved away when it is archived): a folder gone
-    between its listing and its walk is skipped, so a poll sees it on its next look."""
-    client = AvroIngestHdfsHook().client
-    found: list[str] = []
-    pending = [folder]
-    while pending:
-        current = pending.pop()
-        try:
-            entries = client.list(current, status=True)
-        except HdfsError as error:
-            if "does not exist" not in str(error):
-                raise
-            continue
-        for name, status in entries:
-            path = f"{current}/{name}"
-            (pending if status["type"] == "DIRECTORY" else found).append(path)
-    return found
 
 
 @dataclass

@@ -20,8 +20,8 @@ from .invariants import (
     check_exactly_once,
     check_nothing_lost,
     deliver,
-    files_seen_under,
     files_under,
+    sealed_folders,
 )
 from .pipeline_process import CRASH_POINTS
 from .processes import fail, finish, start
@@ -99,15 +99,12 @@ def stack_restored() -> Iterator[None]:
 
 
 def wait_until_loading(landing: str, timeout: float = 120) -> None:
-    """Until a batch is sealed (its folder named `<claim>_<seal>`): the run is loading."""
+    """Until a batch is sealed (its folder named `<claim>_<seal>`): the run is loading. One
+    listing of `_staging`: a walk below it races the renames that seal and archive."""
     deadline = time.monotonic() + timeout
-    while not any("_" in p.split("/_staging/")[1].split("/")[0] for p in staged(landing)):
+    while not sealed_folders(landing):
         assert time.monotonic() < deadline, "the run never started loading"
         time.sleep(0.2)
-
-
-def staged(landing: str) -> list[str]:
-    return [p for p in files_seen_under(f"{landing}/_staging") if p.endswith(".avro")]
 
 
 def test_hiveserver2_killed_during_a_conversion_then_restarted(

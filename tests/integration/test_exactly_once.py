@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from .invariants import check_exactly_once, deliver, files_seen_under, sealed_folders
+from .invariants import check_exactly_once, deliver, files_under, sealed_folders
 from .processes import finish, start
 
 pytestmark = pytest.mark.integration
@@ -115,7 +115,7 @@ def test_a_zombie_plan_attempt_and_its_retry(area: dict[str, Any]) -> None:
     landed = deliver(landing, 10)
     config = area | {"max_files_per_batch": 100, "header_read_threads": 1}
     first = start({"config": config, "run_id": "zplan", "attempt": "plan#1", "rename_delay": 1.0})
-    staged = lambda: [p for p in files_seen_under(f"{landing}/_staging") if p.endswith(".avro")]  # noqa: E731
+    staged = lambda: [p for p in files_under(f"{landing}/_staging") if p.endswith(".avro")]  # noqa: E731
     wait_for(lambda: len(staged()) >= 2, "the first attempt to claim two files")
     os.kill(first.pid, signal.SIGSTOP)
     try:
