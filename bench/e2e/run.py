@@ -762,6 +762,46 @@ def engine_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
     }
 
 
+def halves_pairs(n: int) -> int:
+    """The best case for converting one large file on both cores of HiveServer2: the 1 GB
+    file's rows as two files of half the rows, which the DAG converts as two batches side by
+    side (two sessions, one map task each), against the 1 GB file in one batch and Spark on
+    it, alternating. Splitting a real file would cost a copy on top; this leaves it out."""
+    whole = SetSpec("large", 50, 1, 3_600_000)
+    halves = SetSpec("large", 50, 2, 1_800_000)
+    for spec in (whole, halves):
+        upload(spec, ensure_set(spec))
+    prepare_airflow()
+    ensure_spark_ready()
+    warm_up_airflow()
+    runs: list[dict[str, Any]] = []
+    for k in range(n):
+        for label, spec in (("1 file, 1 batch", whole), ("2 half files, 2 batches", halves)):
+            r = run_dag_on(
+                spec, f"{label}, pair {k + 1}", conf=IN_HIVESERVER2 | {"parallel_loads": 2}
+            )
+            runs.append(r | {"contender": f"DAG, {label}"})
+        runs.append(run_spark(whole, f"1 GB file, pair {k + 1}") | {"contender": "Spark, 1 file"})
+    path = WORK / "halves.json"
+    path.write_text(
+        json.dumps(
+            {"at": datetime.now(UTC).isoformat(timespec="minutes"), "runs": runs},
+            indent=1,
+            default=str,
+        )
+    )
+    print("| pair | contender | wall s | Hive s | batches | CPU while converting |")
+    print("| --: | --- | --: | --: | --: | --: |")
+    for i, r in enumerate(runs):
+        cpu = r.get("cpu_during_conversion")
+        print(
+            f"| {i // 3 + 1} | {r['contender']} | {r['seconds']} | {r.get('hive_seconds', '')} "
+            f"| {r.get('batches', '')} | {'' if cpu is None else f'{cpu:.0%}'} |"
+        )
+    log(f"halves: {path}; failures: {FAILURES or 'none'}")
+    return 1 if FAILURES else 0
+
+
 def add_to_last_run(key: str, spec: SetSpec, measure: Any, *, spark: bool = False) -> int:
     """Run `measure(spec)` on the full set and add its figures, under `key`, to the last full
     run's page."""
@@ -812,7 +852,17 @@ def main() -> int:
         help="only the large file on YARN, then in HiveServer2, N times, added to the last "
         "full run's figures",
     )
+    parser.add_argument(
+        "--halves-pairs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only the 1 GB file against its rows as two half files converting side by side, "
+        "and Spark, N times, alternating (bench/.work/e2e/halves.json)",
+    )
     args = parser.parse_args()
+    if args.halves_pairs:
+        return halves_pairs(args.halves_pairs)
     if args.engine_pairs_only:
         n = args.engine_pairs_only
         return add_to_last_run(
