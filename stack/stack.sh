@@ -14,9 +14,14 @@
 #   AVRO_INGEST_STACK_STATE   configs, data, logs, pid files    (default: stack/.state)
 #   AVRO_INGEST_CACHE         Maven repository and resolved jars (default: ~/.cache/avro-ingest)
 #   AVRO_INGEST_HIVE_AUTH     HiveServer2 authentication: NOSASL (default) or NONE
-#   AVRO_INGEST_HIVE_ENGINE   Hive's execution engine: mr (default, MapReduce local mode) or tez
-#                             (Tez local mode inside HiveServer2; adds the Tez jars)
+#   AVRO_INGEST_HIVE_ENGINE   Hive's execution engine: mr (default, MapReduce local mode), tez
+#                             (Tez local mode inside HiveServer2; adds the Tez jars) or tez-yarn
+#                             (Tez on YARN: an application master and task containers per session)
 #   AVRO_INGEST_TEZ_TASKS     tasks Tez local mode runs at once (default: 1)
+#   AVRO_INGEST_TEZ_SESSIONS  tez-yarn: Tez sessions HiveServer2 keeps open for its clients
+#                             (default: 1; 0: each client session opens its own)
+#   AVRO_INGEST_TEZ_HELD_CONTAINERS  tez-yarn: task containers an idle Tez session keeps
+#                             (default: one a core)
 #   AVRO_INGEST_YARN          on (default): MapReduce jobs too big for Hive's local mode run in
 #                             YARN containers; off: no YARN, every job runs inside HiveServer2
 #   AVRO_INGEST_YARN_MEMORY_MB  memory the NodeManager offers to containers (default: 6144)
@@ -38,10 +43,20 @@ CACHE=${AVRO_INGEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/avro-ingest}
 HIVE_AUTH=${AVRO_INGEST_HIVE_AUTH:-NOSASL}
 HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}
 TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
-case "$HIVE_ENGINE" in mr|tez) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr or tez, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
+case "$HIVE_ENGINE" in mr|tez|tez-yarn) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr, tez or tez-yarn, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
+# Hive's own name for the engine, and whether Tez runs inside HiveServer2.
+HIVE_EXECUTION_ENGINE=${HIVE_ENGINE%-yarn}
+TEZ_LOCAL_MODE=true TEZ_SESSIONS=0 TEZ_HELD=0
+if [ "$HIVE_ENGINE" = tez-yarn ]; then
+  TEZ_LOCAL_MODE=false
+  TEZ_SESSIONS=${AVRO_INGEST_TEZ_SESSIONS:-1}
+  TEZ_HELD=${AVRO_INGEST_TEZ_HELD_CONTAINERS:-$(nproc)}
+  case "$TEZ_SESSIONS$TEZ_HELD" in *[!0-9]*|'') echo "[stack] error: AVRO_INGEST_TEZ_SESSIONS and AVRO_INGEST_TEZ_HELD_CONTAINERS must be whole numbers" >&2; exit 2 ;; esac
+fi
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
 YARN=${AVRO_INGEST_YARN:-on}
 case "$YARN" in on|off) ;; *) echo "[stack] error: AVRO_INGEST_YARN must be on or off, not '$YARN'" >&2; exit 2 ;; esac
+[ "$HIVE_ENGINE" != tez-yarn ] || [ "$YARN" = on ] || { echo "[stack] error: AVRO_INGEST_HIVE_ENGINE=tez-yarn needs AVRO_INGEST_YARN=on" >&2; exit 2; }
 YARN_MEMORY_MB=${AVRO_INGEST_YARN_MEMORY_MB:-6144}
 YARN_TASK_MB=${AVRO_INGEST_YARN_TASK_MB:-1536}
 # MapReduce local tasks run inside HiveServer2: its heap holds the batches converting at once.
@@ -150,7 +165,7 @@ cmd_jars() {
   resolve_jars "$STACK_DIR/maven/hive" "$HIVE_JARS"
   resolve_jars "$STACK_DIR/maven/tools" "$TOOLS_JARS"
   if [ "$YARN" = on ]; then resolve_jars "$STACK_DIR/maven/yarn" "$YARN_JARS"; fi
-  if [ "$HIVE_ENGINE" = tez ]; then resolve_jars "$STACK_DIR/maven/tez" "$TEZ_JARS"; fi
+  if [ "$HIVE_EXECUTION_ENGINE" = tez ]; then resolve_jars "$STACK_DIR/maven/tez" "$TEZ_JARS"; fi
 }
 
 # --- configuration -------------------------------------------------------------------------
@@ -168,7 +183,11 @@ render_conf() {
   local task_heap=$((YARN_TASK_MB * 4 / 5))
   for template in "$STACK_DIR"/conf/*.in; do
     sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
-      -e "s|@HIVE_ENGINE@|$HIVE_ENGINE|g" -e "s|@TEZ_TASKS@|$TEZ_TASKS|g" \
+      -e "s|@HIVE_ENGINE@|$HIVE_EXECUTION_ENGINE|g" -e "s|@TEZ_TASKS@|$TEZ_TASKS|g" \
+      -e "s|@TEZ_HELD@|$TEZ_HELD|g" -e "s|@TEZ_POOL@|$( [ "$TEZ_SESSIONS" -gt 0 ] && echo true || echo false )|g" \
+      -e "s|@TEZ_POOL_SIZE@|$(( TEZ_SESSIONS > 0 ? TEZ_SESSIONS : 1 ))|g" \
+      -e "s|@TEZ_POOL_QUEUES@|$( [ "$TEZ_SESSIONS" -gt 0 ] && echo default )|g" \
+      -e "s|@TEZ_LOCAL_MODE@|$TEZ_LOCAL_MODE|g" -e "s|@TEZ_CLASSPATH@|$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*:$YARN_JARS/*|g" \
       -e "s|@NAMENODE_RPC_PORT@|$NAMENODE_RPC_PORT|g" \
       -e "s|@NAMENODE_HTTP_PORT@|$NAMENODE_HTTP_PORT|g" \
       -e "s|@DATANODE_DATA_PORT@|$DATANODE_DATA_PORT|g" \
@@ -314,7 +333,7 @@ wait_until() {
 hdfs_classpath() { echo "$STATE/conf:$HDFS_JARS/*"; }
 yarn_classpath() { echo "$STATE/conf:$YARN_JARS/*"; }
 hive_classpath() {
-  if [ "$HIVE_ENGINE" = tez ]; then echo "$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*"; else echo "$STATE/conf:$HIVE_JARS/*"; fi
+  if [ "$HIVE_EXECUTION_ENGINE" = tez ]; then echo "$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*"; else echo "$STATE/conf:$HIVE_JARS/*"; fi
 }
 
 # `hdfs dfsadmin`: quotas and safe mode, for the fault tests.
@@ -332,6 +351,14 @@ cmd_up() {
   local started=$SECONDS
   require_java
   [ -x "$PYTHON" ] || die "no Python at $PYTHON to check HiveServer2 with (run 'make venv', or set AVRO_INGEST_PYTHON)"
+  # A running HiveServer2 reads the rendered configuration again for each new session: it must
+  # not change under it.
+  local running_engine
+  if live_pid hiveserver2 "$HIVESERVER2_CLASS" > /dev/null && [ -f "$STATE/run/hive-engine" ]; then
+    running_engine=$(cat "$STATE/run/hive-engine")
+    [ "$running_engine" = "$HIVE_ENGINE" ] \
+      || die "HiveServer2 runs with AVRO_INGEST_HIVE_ENGINE=$running_engine, not $HIVE_ENGINE: run 'make stack-down' first, then start again"
+  fi
   cmd_jars
   render_conf
 
@@ -416,6 +443,7 @@ cmd_up() {
       -Dhive.log.dir="$STATE/logs" -Dhive.log.file=hiveserver2-hive.log \
       -Dderby.stream.error.file="$STATE/logs/derby.log" \
       -Dlog4j2.formatMsgNoLookups=true -Dlog4j2.isThreadContextMapInheritable=true)
+    echo "$HIVE_ENGINE" > "$STATE/run/hive-engine"
   fi
   wait_until "HiveServer2 (answers SELECT 1, auth $HIVE_AUTH)" hiveserver2_ready \
     "hiveserver2:$HIVESERVER2_CLASS"
@@ -499,7 +527,8 @@ cmd_env() {
   echo "HIVE_ENGINE=$HIVE_ENGINE"
   echo "YARN=$YARN"
   if [ "$YARN" = on ]; then echo "YARN_JARS=$YARN_JARS"; echo "RESOURCEMANAGER_WEB_URL=http://localhost:$RESOURCEMANAGER_WEB_PORT"; fi
-  if [ "$HIVE_ENGINE" = tez ]; then echo "TEZ_JARS=$TEZ_JARS"; echo "TEZ_TASKS=$TEZ_TASKS"; fi
+  if [ "$HIVE_EXECUTION_ENGINE" = tez ]; then echo "TEZ_JARS=$TEZ_JARS"; echo "TEZ_TASKS=$TEZ_TASKS"; fi
+  if [ "$HIVE_ENGINE" = tez-yarn ]; then echo "TEZ_SESSIONS=$TEZ_SESSIONS"; echo "TEZ_HELD_CONTAINERS=$TEZ_HELD"; fi
   echo "HDFS_JARS=$HDFS_JARS"
   echo "HIVE_JARS=$HIVE_JARS"
   echo "AVRO_TOOLS_JAR=$(ls "$TOOLS_JARS"/avro-tools-*.jar 2>/dev/null | head -1)"

@@ -782,10 +782,12 @@ def halves_pairs(n: int) -> int:
             )
             runs.append(r | {"contender": f"DAG, {label}"})
         runs.append(run_spark(whole, f"1 GB file, pair {k + 1}") | {"contender": "Spark, 1 file"})
-    path = WORK / "halves.json"
+    # The stack's engine (stack/stack.sh): one file of results for each.
+    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
+    path = WORK / ("halves.json" if engine == "mr" else f"halves-{engine}.json")
     path.write_text(
         json.dumps(
-            {"at": datetime.now(UTC).isoformat(timespec="minutes"), "runs": runs},
+            {"at": datetime.now(UTC).isoformat(timespec="minutes"), "engine": engine, "runs": runs},
             indent=1,
             default=str,
         )
@@ -858,7 +860,8 @@ def main() -> int:
         default=0,
         metavar="N",
         help="only the 1 GB file against its rows as two half files converting side by side, "
-        "and Spark, N times, alternating (bench/.work/e2e/halves.json)",
+        "and Spark, N times, alternating (bench/.work/e2e/halves.json, or halves-ENGINE.json "
+        "when the stack runs AVRO_INGEST_HIVE_ENGINE=ENGINE)",
     )
     args = parser.parse_args()
     if args.halves_pairs:

@@ -61,6 +61,30 @@ def test_up_when_running_is_a_no_op() -> None:
     assert set(before) == {"namenode", "datanode", "resourcemanager", "nodemanager", "hiveserver2"}
 
 
+def test_up_with_another_engine_than_the_running_one_changes_nothing() -> None:
+    # A running HiveServer2 reads its configuration again for each new session: an `up` that
+    # re-rendered it for another engine would switch the engine under the running stack.
+    state = Path(os.environ.get("AVRO_INGEST_STACK_STATE", STACK.parent / ".state"))
+    running = (state / "run" / "hive-engine").read_text().strip()
+    other = "tez-yarn" if running != "tez-yarn" else "mr"
+    hive_site = (state / "conf" / "hive-site.xml").read_text()
+    before = pids(state)
+    result = run_stack("up", AVRO_INGEST_HIVE_ENGINE=other)
+    assert result.returncode == 1
+    assert (
+        f"HiveServer2 runs with AVRO_INGEST_HIVE_ENGINE={running}, not {other}: "
+        "run 'make stack-down' first" in result.stderr
+    )
+    assert (state / "conf" / "hive-site.xml").read_text() == hive_site
+    assert pids(state) == before
+
+
+def test_tez_on_yarn_without_yarn_is_refused() -> None:
+    result = run_stack("up", AVRO_INGEST_HIVE_ENGINE="tez-yarn", AVRO_INGEST_YARN="off")
+    assert result.returncode == 2
+    assert "AVRO_INGEST_HIVE_ENGINE=tez-yarn needs AVRO_INGEST_YARN=on" in result.stderr
+
+
 def test_status_reports_each_daemon_health_and_memory() -> None:
     result = run_stack("status")
     assert result.returncode == 0, result.stdout + result.stderr
