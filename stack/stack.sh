@@ -46,12 +46,14 @@ TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
 case "$HIVE_ENGINE" in mr|tez|tez-yarn) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr, tez or tez-yarn, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
 # Hive's own name for the engine, and whether Tez runs inside HiveServer2.
 HIVE_EXECUTION_ENGINE=${HIVE_ENGINE%-yarn}
-TEZ_LOCAL_MODE=true TEZ_SESSIONS=0 TEZ_HELD=0
+# HiveServer2's pool of Tez sessions: on (queue "default") only for tez-yarn with sessions > 0.
+TEZ_LOCAL_MODE=true TEZ_SESSIONS=0 TEZ_HELD=0 TEZ_POOL=false TEZ_POOL_QUEUES=""
 if [ "$HIVE_ENGINE" = tez-yarn ]; then
   TEZ_LOCAL_MODE=false
   TEZ_SESSIONS=${AVRO_INGEST_TEZ_SESSIONS:-1}
   TEZ_HELD=${AVRO_INGEST_TEZ_HELD_CONTAINERS:-$(nproc)}
   case "$TEZ_SESSIONS$TEZ_HELD" in *[!0-9]*|'') echo "[stack] error: AVRO_INGEST_TEZ_SESSIONS and AVRO_INGEST_TEZ_HELD_CONTAINERS must be whole numbers" >&2; exit 2 ;; esac
+  if [ "$TEZ_SESSIONS" -gt 0 ]; then TEZ_POOL=true TEZ_POOL_QUEUES=default; fi
 fi
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
 YARN=${AVRO_INGEST_YARN:-on}
@@ -184,9 +186,8 @@ render_conf() {
   for template in "$STACK_DIR"/conf/*.in; do
     sed -e "s|@STATE@|$STATE|g" -e "s|@USER@|$(id -un)|g" -e "s|@HIVE_AUTH@|$HIVE_AUTH|g" \
       -e "s|@HIVE_ENGINE@|$HIVE_EXECUTION_ENGINE|g" -e "s|@TEZ_TASKS@|$TEZ_TASKS|g" \
-      -e "s|@TEZ_HELD@|$TEZ_HELD|g" -e "s|@TEZ_POOL@|$( [ "$TEZ_SESSIONS" -gt 0 ] && echo true || echo false )|g" \
+      -e "s|@TEZ_HELD@|$TEZ_HELD|g" -e "s|@TEZ_POOL@|$TEZ_POOL|g" -e "s|@TEZ_POOL_QUEUES@|$TEZ_POOL_QUEUES|g" \
       -e "s|@TEZ_POOL_SIZE@|$(( TEZ_SESSIONS > 0 ? TEZ_SESSIONS : 1 ))|g" \
-      -e "s|@TEZ_POOL_QUEUES@|$( [ "$TEZ_SESSIONS" -gt 0 ] && echo default )|g" \
       -e "s|@TEZ_LOCAL_MODE@|$TEZ_LOCAL_MODE|g" -e "s|@TEZ_CLASSPATH@|$STATE/conf:$HIVE_JARS/*:$TEZ_JARS/*:$YARN_JARS/*|g" \
       -e "s|@NAMENODE_RPC_PORT@|$NAMENODE_RPC_PORT|g" \
       -e "s|@NAMENODE_HTTP_PORT@|$NAMENODE_HTTP_PORT|g" \
