@@ -762,6 +762,28 @@ def engine_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
     }
 
 
+def save_runs(name: str, runs: list[dict[str, Any]]) -> Path:
+    """Alternating runs' figures, one file for each of the stack's engines (stack/stack.sh):
+    NAME.json for MapReduce, NAME-ENGINE.json for another."""
+    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
+    path = WORK / (f"{name}.json" if engine == "mr" else f"{name}-{engine}.json")
+    at = datetime.now(UTC).isoformat(timespec="minutes")
+    path.write_text(json.dumps({"at": at, "engine": engine, "runs": runs}, indent=1, default=str))
+    return path
+
+
+def print_runs(runs: list[dict[str, Any]], *, per_pair: int) -> None:
+    print("| pair | contender | wall s | Hive s | batches | outside Hive | CPU while converting |")
+    print("| --: | --- | --: | --: | --: | --: | --: |")
+    for i, r in enumerate(runs):
+        cpu, share = r.get("cpu_during_conversion"), r.get("overhead_share")
+        print(
+            f"| {i // per_pair + 1} | {r['contender']} | {r['seconds']} "
+            f"| {r.get('hive_seconds', '')} | {r.get('batches', '')} "
+            f"| {'' if share is None else f'{share:.0%}'} | {'' if cpu is None else f'{cpu:.0%}'} |"
+        )
+
+
 def halves_pairs(n: int) -> int:
     """The best case for converting one large file on both cores of HiveServer2: the 1 GB
     file's rows as two files of half the rows, which the DAG converts as two batches side by
@@ -782,32 +804,16 @@ def halves_pairs(n: int) -> int:
             )
             runs.append(r | {"contender": f"DAG, {label}"})
         runs.append(run_spark(whole, f"1 GB file, pair {k + 1}") | {"contender": "Spark, 1 file"})
-    # The stack's engine (stack/stack.sh): one file of results for each.
-    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
-    path = WORK / ("halves.json" if engine == "mr" else f"halves-{engine}.json")
-    path.write_text(
-        json.dumps(
-            {"at": datetime.now(UTC).isoformat(timespec="minutes"), "engine": engine, "runs": runs},
-            indent=1,
-            default=str,
-        )
-    )
-    print("| pair | contender | wall s | Hive s | batches | CPU while converting |")
-    print("| --: | --- | --: | --: | --: | --: |")
-    for i, r in enumerate(runs):
-        cpu = r.get("cpu_during_conversion")
-        print(
-            f"| {i // 3 + 1} | {r['contender']} | {r['seconds']} | {r.get('hive_seconds', '')} "
-            f"| {r.get('batches', '')} | {'' if cpu is None else f'{cpu:.0%}'} |"
-        )
+    path = save_runs("halves", runs)
+    print_runs(runs, per_pair=3)
     log(f"halves: {path}; failures: {FAILURES or 'none'}")
     return 1 if FAILURES else 0
 
 
 def small_pairs(n: int) -> int:
     """The DAG and Spark on the 1,000 small files, alternating, on whatever engine the stack
-    runs, written beside the halves (small-pairs-ENGINE.json); the full run's page is left as
-    it is, since its engine table is MapReduce's."""
+    runs (save_runs); the full run's page is left as it is, since its engine table is
+    MapReduce's."""
     spec = SetSpec("small", 50, 1000, 1000, "mixed")
     upload(spec, ensure_set(spec))
     prepare_airflow()
@@ -815,27 +821,12 @@ def small_pairs(n: int) -> int:
         log("Spark is not available")
         return 1
     warm_up_airflow()
-    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
     runs: list[dict[str, Any]] = []
     for k in range(n):
         runs.append(run_dag_on(spec, f"1000 small files, pair {k + 1}") | {"contender": "DAG"})
         runs.append(run_spark(spec, f"1000 small files, pair {k + 1}") | {"contender": "Spark"})
-    path = WORK / f"small-pairs-{engine}.json"
-    path.write_text(
-        json.dumps(
-            {"at": datetime.now(UTC).isoformat(timespec="minutes"), "engine": engine, "runs": runs},
-            indent=1,
-            default=str,
-        )
-    )
-    print("| pair | contender | wall s | Hive s | outside Hive | CPU while converting |")
-    print("| --: | --- | --: | --: | --: | --: |")
-    for i, r in enumerate(runs):
-        cpu, share = r.get("cpu_during_conversion"), r.get("overhead_share")
-        print(
-            f"| {i // 2 + 1} | {r['contender']} | {r['seconds']} | {r.get('hive_seconds', '')} "
-            f"| {'' if share is None else f'{share:.0%}'} | {'' if cpu is None else f'{cpu:.0%}'} |"
-        )
+    path = save_runs("small-pairs", runs)
+    print_runs(runs, per_pair=2)
     log(f"small pairs: {path}; failures: {FAILURES or 'none'}")
     return 1 if FAILURES else 0
 
@@ -905,7 +896,7 @@ def main() -> int:
         default=0,
         metavar="N",
         help="only the 1,000 small files through the DAG and Spark, N times, alternating, on the "
-        "stack's engine (bench/.work/e2e/small-pairs-ENGINE.json)",
+        "stack's engine (bench/.work/e2e/small-pairs.json, or small-pairs-ENGINE.json on another)",
     )
     args = parser.parse_args()
     if args.small_pairs:
