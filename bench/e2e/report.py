@@ -38,6 +38,158 @@ def _mem(r: dict[str, Any], key: str) -> Any:
     return r.get("peak_mb", {}).get(key) or None
 
 
+def _targets(
+    small: dict[str, Any],
+    large: dict[str, Any],
+    ss: dict[str, Any],
+    sl: dict[str, Any],
+    n_small: int,
+    quick: bool,
+) -> list[str]:
+    """The targets' table (issue: the small set, the large file, the overhead, the worker)
+    for one engine's runs of the DAG and the Spark runs beside them."""
+    L = ["| Target | Measured | Met? |", "|---|---|---|"]
+    add = L.append
+
+    def target(name: str, measured: str, ok: bool, miss: str) -> None:
+        add(f"| {name} | {measured} | {'yes' if ok else '**no**: ' + miss} |")
+
+    if small:
+        w = small["seconds"]
+        target(
+            f"{n_small} small files through the DAG ≤ 40 s",
+            f"{w} s",
+            w <= 40,
+            f"{w - 40:.0f} s over ({w / 40:.1f}×)" + (" (quick mode: 200 files)" if quick else ""),
+        )
+        if ss:
+            x = ss["seconds"] / w
+            target(
+                "Small set ≥ 1.3× Spark",
+                f"{x:.2f}× (Spark {ss['seconds']} s)",
+                x >= 1.3,
+                f"needs ≤ {ss['seconds'] / 1.3:.1f} s, {w - ss['seconds'] / 1.3:.1f} s too slow",
+            )
+    if large:
+        w = large["seconds"]
+        if sl:
+            x = sl["seconds"] / w
+            target(
+                "Large file ≥ 1.1× Spark",
+                f"{x:.2f}× ({w} s against Spark's {sl['seconds']} s)",
+                x >= 1.1,
+                f"needs ≤ {sl['seconds'] / 1.1:.1f} s, {w - sl['seconds'] / 1.1:.1f} s too slow",
+            )
+        cpu = large.get("cpu_during_conversion")
+        if cpu is not None:
+            target(
+                "Both cores busy while the large file converts",
+                f"{cpu:.0%} of both cores",
+                cpu >= 0.8,
+                f"{cpu:.0%} (one core is 50%)",
+            )
+    for name, r in (("small set", small), ("large file", large)):
+        if r:
+            share = r["overhead_share"]
+            target(
+                f"Overhead outside Hive < 10% of wall time ({name})",
+                f"{share:.0%}",
+                share < 0.10,
+                f"{share - 0.10:.0%} points over",
+            )
+    if small:
+        worker = max(_mem(small, "worker") or 0, _mem(large, "worker") or 0)
+        target(
+            "Airflow worker peak memory < 500 MB",
+            f"{worker} MB",
+            worker < 500,
+            f"{worker - 500:.0f} MB over",
+        )
+    return L
+
+
+def _median_pair(pairs: list[dict[str, Any]], dag: str, spark: str) -> dict[str, Any]:
+    """The pair whose Spark-over-DAG ratio is the median (the lower one of an even count)."""
+    ranked = sorted(pairs, key=lambda p: p[spark]["seconds"] / p[dag]["seconds"])
+    return ranked[(len(ranked) - 1) // 2]
+
+
+def _tez_section(tez: dict[str, Any], n_small: int, quick: bool) -> list[str]:
+    """The run's second part: the same DAG and data with HiveServer2 on Tez on YARN."""
+    L = ["## The same run on Tez on YARN", ""]
+    add = L.append
+    at = tez["at"].replace("T", " ")[:16]
+    first = tez.get("first") or {}
+    add(
+        f"After the runs above the stack was restarted with `AVRO_INGEST_HIVE_ENGINE=tez-yarn` "
+        f"({at} UTC, {_f(tez.get('restart_seconds'))} s): HiveServer2 keeps one Tez session "
+        "open, its application master and one task container a core held in YARN, and every "
+        "statement runs on it (`local_mode_max_mib` is MapReduce's; Tez ignores it). The same "
+        "data, the same DAG, Spark again beside it, alternating; the stack went back to "
+        f"MapReduce afterwards ({_f(tez.get('restart_back_seconds'))} s)."
+        + (
+            f" The first run after the start, the 115 MB file: {first['seconds']} s "
+            f"(Hive {first['hive_seconds']} s), its session's containers still cold."
+            if first
+            else ""
+        )
+    )
+    add("")
+    if tez.get("error"):
+        add(f"**This part failed:** `{tez['error'][:500]}`")
+        add("")
+    pairs = tez.get("pairs") or []
+    if not pairs:
+        return L
+    add(
+        "| pair | DAG, small set | outside Hive | Spark | Spark over DAG "
+        "| DAG, large file | CPU while converting | outside Hive | Spark | Spark over DAG |"
+    )
+    add("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
+    for k, pr in enumerate(pairs):
+        ds, ss, dl, sl = pr["dag_small"], pr["spark_small"], pr["dag_large"], pr["spark_large"]
+        cpu = dl.get("cpu_during_conversion")
+        add(
+            _row(
+                [
+                    str(k + 1),
+                    f"{ds['seconds']} s",
+                    f"{ds['overhead_share']:.0%}",
+                    f"{ss['seconds']} s",
+                    f"{ss['seconds'] / ds['seconds']:.2f}×",
+                    f"{dl['seconds']} s",
+                    f"{cpu:.0%}" if cpu is not None else "–",
+                    f"{dl['overhead_share']:.0%}",
+                    f"{sl['seconds']} s",
+                    f"{sl['seconds'] / dl['seconds']:.2f}×",
+                ]
+            )
+        )
+    add("")
+    small_pair = _median_pair(pairs, "dag_small", "spark_small")
+    large_pair = _median_pair(pairs, "dag_large", "spark_large")
+    hs2 = max(_mem(r, "hs2") or 0 for pr in pairs for r in (pr["dag_small"], pr["dag_large"]))
+    add(
+        f"The targets on Tez on YARN, from the pair with the median ratio for each shape "
+        f"(pair {pairs.index(small_pair) + 1} for the small set, pair "
+        f"{pairs.index(large_pair) + 1} for the large file). HiveServer2's peak in these runs: "
+        f"{hs2} MB (the tasks run in YARN's containers, not in it)."
+    )
+    add("")
+    L.extend(
+        _targets(
+            small_pair["dag_small"],
+            large_pair["dag_large"],
+            small_pair["spark_small"],
+            large_pair["spark_large"],
+            n_small,
+            quick,
+        )
+    )
+    add("")
+    return L
+
+
 def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
     v = R["versions"]
     quick = R["mode"] == "quick"
@@ -75,7 +227,9 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
         + "On this virtual machine figures vary by ±15% from run to run even when it is idle."
     )
     add(
-        f"- Versions: Hadoop {v['hadoop']}, Hive {v['hive']}, Apache Airflow {v['airflow']}, "
+        f"- Versions: Hadoop {v['hadoop']}, Hive {v['hive']}"
+        + (f", Tez {v['tez']}" if v.get("tez") else "")
+        + f", Apache Airflow {v['airflow']}, "
         f"Python {v['python']}, fastavro {v['fastavro']}, {v['java']}, avro-tools "
         f"{v['avro_tools']} (Maven Central), pyspark {v['pyspark']} with "
         "org.apache.spark:spark-avro_2.13:4.2.0."
@@ -323,63 +477,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
         add("")
     add("## Targets")
     add("")
-    add("| Target | Measured | Met? |")
-    add("|---|---|---|")
-
-    def target(name: str, measured: str, ok: bool, miss: str) -> None:
-        add(f"| {name} | {measured} | {'yes' if ok else '**no**: ' + miss} |")
-
-    if small:
-        w = small["seconds"]
-        target(
-            f"{n_small} small files through the DAG ≤ 40 s",
-            f"{w} s",
-            w <= 40,
-            f"{w - 40:.0f} s over ({w / 40:.1f}×)" + (" (quick mode: 200 files)" if quick else ""),
-        )
-        if ss:
-            x = ss["seconds"] / w
-            target(
-                "Small set ≥ 1.3× Spark",
-                f"{x:.2f}× (Spark {ss['seconds']} s)",
-                x >= 1.3,
-                f"needs ≤ {ss['seconds'] / 1.3:.1f} s, {w - ss['seconds'] / 1.3:.1f} s too slow",
-            )
-    if large:
-        w = large["seconds"]
-        if sl:
-            x = sl["seconds"] / w
-            target(
-                "Large file ≥ 1.1× Spark",
-                f"{x:.2f}× ({w} s against Spark's {sl['seconds']} s)",
-                x >= 1.1,
-                f"needs ≤ {sl['seconds'] / 1.1:.1f} s, {w - sl['seconds'] / 1.1:.1f} s too slow",
-            )
-        cpu = large.get("cpu_during_conversion")
-        if cpu is not None:
-            target(
-                "Both cores busy while the large file converts",
-                f"{cpu:.0%} of both cores",
-                cpu >= 0.8,
-                f"{cpu:.0%} (one core is 50%)",
-            )
-    for name, r in (("small set", small), ("large file", large)):
-        if r:
-            share = r["overhead_share"]
-            target(
-                f"Overhead outside Hive < 10% of wall time ({name})",
-                f"{share:.0%}",
-                share < 0.10,
-                f"{share - 0.10:.0%} points over",
-            )
-    if small:
-        worker = max(_mem(small, "worker") or 0, _mem(large, "worker") or 0)
-        target(
-            "Airflow worker peak memory < 500 MB",
-            f"{worker} MB",
-            worker < 500,
-            f"{worker - 500:.0f} MB over",
-        )
+    L.extend(_targets(small, large, ss, sl, n_small, quick))
     add("")
     pairs = R.get("pairs")
     if pairs:
@@ -393,6 +491,9 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             + f"; Spark's time over the DAG's, median {pairs['median_ratio']}× (target 1.3×)."
         )
         add("")
+    tez = R.get("tez_yarn")
+    if tez:
+        L.extend(_tez_section(tez, n_small, quick))
     add("## Where the time goes")
     add("")
     for label, d in (("small set", small), ("large file", large)):

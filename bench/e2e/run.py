@@ -4,7 +4,7 @@ same generated Avro files on the local stack (stack/stack.sh up), in one run.
     .venv/bin/python bench/e2e/run.py              # full: 1,000 small files and a ~1 GB file
     .venv/bin/python bench/e2e/run.py --quick      # 200 small files and a ~115 MB file
     options: --recipe-all (the recipe on every small file, not a sample of 20),
-             --skip-spark, --skip-large
+             --skip-spark, --skip-large, --tez-pairs N (the full run's part on Tez on YARN)
 
 Writes bench/RESULTS.md, bench/e2e/plots/*.png and the raw figures to
 bench/.work/e2e/results-<mode>.json. Correctness (row counts read back with
@@ -710,14 +710,21 @@ def versions() -> dict[str, str]:
         ),
         platform.processor(),
     )
+    # The stack's versions from their one home, stack/versions.env.
+    pins = dict(
+        line.split("=", 1)
+        for line in (REPO / "stack" / "versions.env").read_text().splitlines()
+        if re.match(r"[A-Z_]+_VERSION=", line)
+    )
     return {
         "python": platform.python_version(),
         "airflow": airflow.__version__,
         "fastavro": fastavro.__version__,
         "java": cmd(["java", "-version"]),
-        "hadoop": "3.3.6",
-        "hive": "4.0.1",
-        "avro_tools": "1.11.3",
+        "hadoop": pins["HADOOP_VERSION"],
+        "hive": pins["HIVE_VERSION"],
+        "tez": pins["TEZ_VERSION"],
+        "avro_tools": pins["AVRO_TOOLS_VERSION"],
         "pyspark": spark or "not installed",
         "cpu": cpu,
         "cores": str(os.cpu_count()),
@@ -831,6 +838,48 @@ def small_pairs(n: int) -> int:
     return 1 if FAILURES else 0
 
 
+def restart_stack(engine: str) -> float:
+    """Stop the stack's daemons and start them again with Hive on `engine` (stack/stack.sh:
+    HDFS keeps its data; `jars` fetches Tez's jars on a first run). Returns the seconds taken."""
+    env = {**os.environ, "AVRO_INGEST_HIVE_ENGINE": engine}
+    started = time.monotonic()
+    for step in ("down", "jars", "up"):
+        done = subprocess.run([str(STACK), step], env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"stack.sh {step} ({engine}): {done.stderr[-2000:]}")
+    return round(time.monotonic() - started, 1)
+
+
+def on_tez_yarn(small: SetSpec, large: SetSpec, mid: SetSpec, pairs: int) -> dict[str, Any]:
+    """The same DAG and data with HiveServer2 running Tez on YARN, in the same run: the stack
+    restarted with AVRO_INGEST_HIVE_ENGINE=tez-yarn, one run on the 115 MB file right after
+    the start (its first statement meets a cold session), then the small set and the large
+    file through the DAG and Spark, alternating, `pairs` times. The stack goes back to
+    MapReduce at the end, also when a run fails."""
+    out: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="minutes")}
+    try:
+        out["restart_seconds"] = restart_stack("tez-yarn")
+        log(f"Tez on YARN: stack restarted in {out['restart_seconds']} s")
+        out["first"] = run_dag_on(mid, "115 MB file, the first run after the start")
+        out["pairs"] = []
+        for k in range(pairs):
+            out["pairs"].append(
+                {
+                    "dag_small": run_dag_on(small, f"{small.files} small files, Tez, pair {k + 1}"),
+                    "spark_small": run_spark(small, f"{small.files} small files, pair {k + 1}"),
+                    "dag_large": run_dag_on(large, f"large file, Tez, pair {k + 1}"),
+                    "spark_large": run_spark(large, f"large file, pair {k + 1}"),
+                }
+            )
+    except Exception as error:  # the MapReduce figures stand; the page says what failed
+        log(f"Tez on YARN failed: {error}")
+        FAILURES.append(f"Tez on YARN: {str(error)[:300]}")
+        out["error"] = str(error)[:1000]
+    finally:
+        out["restart_back_seconds"] = restart_stack("mr")
+    return out
+
+
 def add_to_last_run(key: str, spec: SetSpec, measure: Any, *, spark: bool = False) -> int:
     """Run `measure(spec)` on the full set and add its figures, under `key`, to the last full
     run's page."""
@@ -898,6 +947,14 @@ def main() -> int:
         help="only the 1,000 small files through the DAG and Spark, N times, alternating, on the "
         "stack's engine (bench/.work/e2e/small-pairs.json, or small-pairs-ENGINE.json on another)",
     )
+    parser.add_argument(
+        "--tez-pairs",
+        type=int,
+        default=3,
+        metavar="N",
+        help="full run: then restart the stack on Tez on YARN and run the DAG and Spark on the "
+        "small set and the large file N times, alternating (0: leave it out)",
+    )
     args = parser.parse_args()
     if args.small_pairs:
         return small_pairs(args.small_pairs)
@@ -940,6 +997,11 @@ def main() -> int:
 
     prepare_airflow()
     spark_ok = not args.skip_spark and ensure_spark_ready()
+    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
+    tez_pairs = 0 if args.quick or args.skip_large or not spark_ok else args.tez_pairs
+    if tez_pairs and engine != "mr":
+        log(f"the stack runs {engine}: the Tez-on-YARN part of the run is left out")
+        tez_pairs = 0
     R: dict[str, Any] = {
         "mode": mode,
         "started": started_at.isoformat(timespec="minutes"),
@@ -1001,6 +1063,9 @@ def main() -> int:
     R["copy_small"] = run_copy(small, f"{small.files} small files")
     if not args.skip_large:
         R["copy_large"] = run_copy(large, "large file")
+    # 4b. the other engine, in the same run: Tez on YARN (the full run, on a MapReduce stack)
+    if tez_pairs:
+        R["tez_yarn"] = on_tez_yarn(small, large, mid, tez_pairs)
     # 5. tuning alternatives, on the 200-file tuning set
     variants: list[tuple[str, dict[str, Any]]] = [
         ("shipped settings (baseline)", {}),
