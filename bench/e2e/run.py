@@ -1063,9 +1063,6 @@ def main() -> int:
     R["copy_small"] = run_copy(small, f"{small.files} small files")
     if not args.skip_large:
         R["copy_large"] = run_copy(large, "large file")
-    # 4b. the other engine, in the same run: Tez on YARN (the full run, on a MapReduce stack)
-    if tez_pairs:
-        R["tez_yarn"] = on_tez_yarn(small, large, mid, tez_pairs)
     # 5. tuning alternatives, on the 200-file tuning set
     variants: list[tuple[str, dict[str, Any]]] = [
         ("shipped settings (baseline)", {}),
@@ -1114,6 +1111,10 @@ def main() -> int:
             log(f"variant {name} failed: {error}")
             R["tuning"].append({"label": name, "error": str(error)[:300]})
             restore(tune)
+    # 6. the other engine, in the same run: Tez on YARN (the full run, on a MapReduce stack).
+    # Last, so that no MapReduce figure comes right after a restart.
+    if tez_pairs:
+        R["tez_yarn"] = on_tez_yarn(small, large, mid, tez_pairs)
     R["total_seconds"] = round(time.monotonic() - run_started, 1)
     R["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     R["failures"] = FAILURES
