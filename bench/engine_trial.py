@@ -34,7 +34,7 @@ from pathlib import Path
 from impala.dbapi import connect
 
 REPO = Path(__file__).resolve().parent.parent
-from avro_ingest.stages.convert import conversion_settings  # noqa: E402
+from avro_ingest.stages.convert import conversion_settings, local_mode_settings  # noqa: E402
 
 
 def webhdfs(url: str, path: str, op: str, method: str = "GET") -> dict:
@@ -122,7 +122,10 @@ def one_run(args, name: str, folder: str, split_bytes: int | None, run: int) -> 
     nn = f"hdfs://localhost:{args.namenode_port}"
     tag = f"{args.label.replace('-', '_')}_{name}_{run}"
     out_root = f"/data/out/{tag}"
-    settings = {**conversion_settings(256 * 1024**2, 1024**3), "hive.merge.tezfiles": "true"}
+    settings = {
+        **conversion_settings(256 * 1024**2, local_mode_settings(1024**3)),
+        "hive.merge.tezfiles": "true",
+    }
     if split_bytes:
         settings["mapreduce.input.fileinputformat.split.maxsize"] = str(split_bytes)
         settings["tez.grouping.max-size"] = str(split_bytes)

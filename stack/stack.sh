@@ -14,16 +14,18 @@
 #   AVRO_INGEST_STACK_STATE   configs, data, logs, pid files    (default: stack/.state)
 #   AVRO_INGEST_CACHE         Maven repository and resolved jars (default: ~/.cache/avro-ingest)
 #   AVRO_INGEST_HIVE_AUTH     HiveServer2 authentication: NOSASL (default) or NONE
-#   AVRO_INGEST_HIVE_ENGINE   Hive's execution engine: mr (default, MapReduce local mode), tez
-#                             (Tez local mode inside HiveServer2; adds the Tez jars) or tez-yarn
-#                             (Tez on YARN: an application master and task containers per session)
+#   AVRO_INGEST_HIVE_ENGINE   HiveServer2's execution engine: tez-yarn (default with YARN: Tez on
+#                             YARN, an application master and task containers per session), mr
+#                             (default without YARN: MapReduce) or tez (Tez local mode inside
+#                             HiveServer2). Whatever the engine, the pipeline converts a batch
+#                             that fits inside HiveServer2 as MapReduce in local mode.
 #   AVRO_INGEST_TEZ_TASKS     tasks Tez local mode runs at once (default: 1)
 #   AVRO_INGEST_TEZ_SESSIONS  tez-yarn: Tez sessions HiveServer2 keeps open for its clients
 #                             (default: 1; 0: each client session opens its own)
 #   AVRO_INGEST_TEZ_HELD_CONTAINERS  tez-yarn: task containers an idle Tez session keeps
 #                             (default: one a core)
-#   AVRO_INGEST_YARN          on (default): MapReduce jobs too big for Hive's local mode run in
-#                             YARN containers; off: no YARN, every job runs inside HiveServer2
+#   AVRO_INGEST_YARN          on (default): jobs too big for Hive's local mode run in YARN
+#                             containers; off: no YARN, every job runs inside HiveServer2
 #   AVRO_INGEST_YARN_MEMORY_MB  memory the NodeManager offers to containers (default: 6144)
 #   AVRO_INGEST_YARN_TASK_MB  one map or reduce container (default: 1536; heap 80% of it)
 #   AVRO_INGEST_JAVA_HOME     a JDK 17 (default: found under /usr/lib/jvm)
@@ -41,7 +43,11 @@ source "$STACK_DIR/versions.env"
 STATE=${AVRO_INGEST_STACK_STATE:-$STACK_DIR/.state}
 CACHE=${AVRO_INGEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/avro-ingest}
 HIVE_AUTH=${AVRO_INGEST_HIVE_AUTH:-NOSASL}
-HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}
+YARN=${AVRO_INGEST_YARN:-on}
+case "$YARN" in on|off) ;; *) echo "[stack] error: AVRO_INGEST_YARN must be on or off, not '$YARN'" >&2; exit 2 ;; esac
+# Tez on YARN measured fastest for a lone large batch, and the pipeline keeps the others inside
+# HiveServer2 (bench/RESULTS.md); without YARN, MapReduce.
+if [ "$YARN" = on ]; then HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-tez-yarn}; else HIVE_ENGINE=${AVRO_INGEST_HIVE_ENGINE:-mr}; fi
 TEZ_TASKS=${AVRO_INGEST_TEZ_TASKS:-1}
 case "$HIVE_ENGINE" in mr|tez|tez-yarn) ;; *) echo "[stack] error: AVRO_INGEST_HIVE_ENGINE must be mr, tez or tez-yarn, not '$HIVE_ENGINE'" >&2; exit 2 ;; esac
 # Hive's own name for the engine, and whether Tez runs inside HiveServer2.
@@ -56,8 +62,6 @@ if [ "$HIVE_ENGINE" = tez-yarn ]; then
   if [ "$TEZ_SESSIONS" -gt 0 ]; then TEZ_POOL=true TEZ_POOL_QUEUES=default; fi
 fi
 TIMEOUT=${AVRO_INGEST_STACK_TIMEOUT:-120}
-YARN=${AVRO_INGEST_YARN:-on}
-case "$YARN" in on|off) ;; *) echo "[stack] error: AVRO_INGEST_YARN must be on or off, not '$YARN'" >&2; exit 2 ;; esac
 [ "$HIVE_ENGINE" != tez-yarn ] || [ "$YARN" = on ] || { echo "[stack] error: AVRO_INGEST_HIVE_ENGINE=tez-yarn needs AVRO_INGEST_YARN=on" >&2; exit 2; }
 YARN_MEMORY_MB=${AVRO_INGEST_YARN_MEMORY_MB:-6144}
 YARN_TASK_MB=${AVRO_INGEST_YARN_TASK_MB:-1536}
@@ -294,6 +298,19 @@ yarn_node_summary() {
   { yarn_metrics || echo "{}"; } | "$PYTHON" -c 'import json, sys; m = json.load(sys.stdin)["clusterMetrics"]; print("%s active node(s), %s MB and %s vcores, %s unhealthy" % (m["activeNodes"], m["totalMB"], m["totalVirtualCores"], m["unhealthyNodes"]))' 2>/dev/null
 }
 # Why the NodeManager is not an active node: its own health report, when it has one.
+# Tez sessions a HiveServer2 that died left open on YARN: each application master keeps its
+# held containers (4 GB of the NodeManager's 6 GB) until its idle timeout, and the next
+# HiveServer2's session could not get its own. Only this stack's HiveServer2 starts Tez apps.
+kill_leftover_tez_sessions() {
+  local apps id
+  apps=$(curl -sf "http://localhost:$RESOURCEMANAGER_WEB_PORT/ws/v1/cluster/apps?applicationTypes=TEZ&states=NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING" 2>/dev/null) || return 0
+  for id in $(grep -o '"id":"application_[0-9_]*"' <<< "$apps" | cut -d'"' -f4); do
+    say "killing $id, a Tez session a stopped HiveServer2 left on YARN"
+    curl -sf -X PUT -H 'Content-Type: application/json' -d '{"state":"KILLED"}' \
+      "http://localhost:$RESOURCEMANAGER_WEB_PORT/ws/v1/cluster/apps/$id/state?user.name=$(id -un)" > /dev/null \
+      || say "could not kill $id: it holds its containers until its idle timeout"
+  done
+}
 yarn_node_problem() {
   curl -sf "http://localhost:$RESOURCEMANAGER_WEB_PORT/ws/v1/cluster/nodes?states=UNHEALTHY,LOST,DECOMMISSIONED,SHUTDOWN" 2>/dev/null \
     | "$PYTHON" -c 'import json, sys; nodes = (json.load(sys.stdin).get("nodes") or {}).get("node") or []; print("; ".join("%s %s: %s" % (n["id"], n["state"], n.get("healthReport") or "no report") for n in nodes))' 2>/dev/null
@@ -436,6 +453,7 @@ cmd_up() {
   fi
 
   if [ -z "$hs2_pid" ]; then
+    [ "$HIVE_ENGINE" != tez-yarn ] || kill_leftover_tez_sessions
     # Derby writes derby.log into the working folder: keep it in the state folder.
     # MapReduce local tasks log from threads a query starts: with the query's log context
     # inherited, their errors (the cause behind "return code 2") reach the operation log that

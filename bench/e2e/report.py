@@ -114,22 +114,46 @@ def _median_pair(pairs: list[dict[str, Any]], dag: str, spark: str) -> dict[str,
     return ranked[(len(ranked) - 1) // 2]
 
 
-def _tez_section(tez: dict[str, Any], n_small: int, quick: bool) -> list[str]:
-    """The run's second part: the same DAG and data with HiveServer2 on Tez on YARN."""
-    L = ["## The same run on Tez on YARN", ""]
+ENGINE_NAMES = {
+    "tez-yarn": "Tez on YARN",
+    "mr": "MapReduce alone",
+    "tez": "Tez in local mode",
+}
+
+
+def _engine_said(engine: str) -> str:
+    """What a stack with this engine does with the pipeline's batches."""
+    if engine == "tez-yarn":
+        return (
+            "HiveServer2 runs Tez on YARN, one Tez session open with its application master and "
+            "one task container a core held; the pipeline converts a batch alone in its run "
+            "(from `spread_alone_min_mib`) or above `local_mode_max_mib` there, and the others "
+            "inside HiveServer2 as MapReduce in local mode"
+        )
+    return (
+        "HiveServer2 runs MapReduce: a batch up to `local_mode_max_mib` inside itself in local "
+        "mode, a larger one as a MapReduce job on YARN (no warm containers, so a lone batch "
+        "stays local)"
+    )
+
+
+def _other_engine_section(part: dict[str, Any], n_small: int, quick: bool) -> list[str]:
+    """The run's second part: the same DAG and data with HiveServer2 on the stack's other
+    engine."""
+    tez = part
+    engine = part.get("engine", "tez-yarn")  # runs before the part named its engine: Tez
+    L = [f"## The same run on {ENGINE_NAMES.get(engine, engine)}", ""]
     add = L.append
     at = tez["at"].replace("T", " ")[:16]
     first = tez.get("first") or {}
     add(
-        f"After the runs above the stack was restarted with `AVRO_INGEST_HIVE_ENGINE=tez-yarn` "
-        f"({at} UTC, {_f(tez.get('restart_seconds'))} s): HiveServer2 keeps one Tez session "
-        "open, its application master and one task container a core held in YARN, and every "
-        "statement runs on it (`local_mode_max_mib` is MapReduce's; Tez ignores it). The same "
-        "data, the same DAG, Spark again beside it, alternating; the stack went back to "
-        f"MapReduce afterwards ({_f(tez.get('restart_back_seconds'))} s)."
+        f"After the runs above the stack was restarted with `AVRO_INGEST_HIVE_ENGINE={engine}` "
+        f"({at} UTC, {_f(tez.get('restart_seconds'))} s): {_engine_said(engine)}. The same "
+        "data, the same DAG, Spark again beside it, alternating; the stack went back afterwards "
+        f"({_f(tez.get('restart_back_seconds'))} s)."
         + (
             f" The first run after the start, the 115 MB file: {first['seconds']} s "
-            f"(Hive {first['hive_seconds']} s), its session's containers still cold."
+            f"(Hive {first['hive_seconds']} s)."
             if first
             else ""
         )
@@ -170,10 +194,11 @@ def _tez_section(tez: dict[str, Any], n_small: int, quick: bool) -> list[str]:
     large_pair = _median_pair(pairs, "dag_large", "spark_large")
     hs2 = max(_mem(r, "hs2") or 0 for pr in pairs for r in (pr["dag_small"], pr["dag_large"]))
     add(
-        f"The targets on Tez on YARN, from the pair with the median ratio for each shape "
+        f"The targets on {ENGINE_NAMES.get(engine, engine)}, from the pair with the median "
+        "ratio for each shape "
         f"(pair {pairs.index(small_pair) + 1} for the small set, pair "
         f"{pairs.index(large_pair) + 1} for the large file). HiveServer2's peak in these runs: "
-        f"{hs2} MB (the tasks run in YARN's containers, not in it)."
+        f"{hs2} MB."
     )
     add("")
     L.extend(
@@ -216,8 +241,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
     add(
         f"- Machine: {v['cpu']}, {v['cores']} cores, {v['memory_gib']} GiB memory, Linux "
         f"{v['kernel']}. The stack (NameNode, DataNode, YARN's ResourceManager and "
-        "NodeManager, HiveServer2 running a small statement's MapReduce job inside itself and "
-        "a larger one on YARN) runs on the same machine. "
+        f"NodeManager, HiveServer2) runs on the same machine: {_engine_said(v.get('engine', 'mr'))}. "
         + (
             f"Load average (1 min) at the start and end of the run: "
             f"{R['load_average']['start']} and {R['load_average']['end']}. "
@@ -427,13 +451,14 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
     add("")
     engines = R.get("engines") or []
     if engines:
-        add("## Hive's engines: HiveServer2's local mode and YARN")
+        add("## Where a batch converts: inside HiveServer2 or on YARN")
         add("")
         add(
-            "The runs above use the shipped threshold (`local_mode_max_mib`): Hive runs a "
-            "statement whose input is at most that size inside HiveServer2 and a larger one as "
-            "a YARN job. Here every statement is sent one way. CPU: the machine's mean use of "
-            "all its cores while the conversions (`INSERT`) ran, sampled every 0.5 s."
+            "The runs above use the shipped settings, which choose per batch where it "
+            "converts (`local_mode_max_mib`, `spread_alone_min_mib`). Here every batch is sent "
+            "one way: all on YARN (`local_mode_max_mib=0`, the server's engine) or all inside "
+            "HiveServer2 (MapReduce in local mode). CPU: the machine's mean use of all its cores "
+            "while the conversions (`INSERT`) ran, sampled every 0.5 s."
         )
         add("")
         add("| Run | Wall | rows/s | Hive | Outside Hive | CPU while converting | Batches |")
@@ -442,7 +467,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             if not r or "seconds" not in r:
                 continue
             cpu = r.get("cpu_during_conversion")
-            name = r["label"] if r in engines else f"{r['label']} (shipped threshold)"
+            name = r["label"] if r in engines else f"{r['label']} (shipped settings)"
             add(
                 _row(
                     [
@@ -491,9 +516,9 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             + f"; Spark's time over the DAG's, median {pairs['median_ratio']}× (target 1.3×)."
         )
         add("")
-    tez = R.get("tez_yarn")
-    if tez:
-        L.extend(_tez_section(tez, n_small, quick))
+    other = R.get("other_engine") or R.get("tez_yarn")
+    if other:
+        L.extend(_other_engine_section(other, n_small, quick))
     add("## Where the time goes")
     add("")
     for label, d in (("small set", small), ("large file", large)):

@@ -4,7 +4,8 @@ same generated Avro files on the local stack (stack/stack.sh up), in one run.
     .venv/bin/python bench/e2e/run.py              # full: 1,000 small files and a ~1 GB file
     .venv/bin/python bench/e2e/run.py --quick      # 200 small files and a ~115 MB file
     options: --recipe-all (the recipe on every small file, not a sample of 20),
-             --skip-spark, --skip-large, --tez-pairs N (the full run's part on Tez on YARN)
+             --skip-spark, --skip-large, --other-pairs N (the full run's part on the stack's
+             other engine: MapReduce alone on a Tez-on-YARN stack, and the reverse)
 
 Writes bench/RESULTS.md, bench/e2e/plots/*.png and the raw figures to
 bench/.work/e2e/results-<mode>.json. Correctness (row counts read back with
@@ -426,8 +427,10 @@ def warm_up_airflow() -> float:
     return time.monotonic() - started
 
 
+# Every batch one way: on the server's engine on YARN, or inside HiveServer2 (MapReduce local
+# mode); the shipped settings choose per batch (stages/convert.py, Placement).
 ON_YARN = {"local_mode_max_mib": 0}
-IN_HIVESERVER2 = {"local_mode_max_mib": 1 << 20}
+IN_HIVESERVER2 = {"local_mode_max_mib": 1 << 20, "spread_alone_min_mib": 0}
 
 
 def run_dag_on(
@@ -772,7 +775,7 @@ def engine_pairs(spec: SetSpec, n: int) -> dict[str, Any]:
 def save_runs(name: str, runs: list[dict[str, Any]]) -> Path:
     """Alternating runs' figures, one file for each of the stack's engines (stack/stack.sh):
     NAME.json for MapReduce, NAME-ENGINE.json for another."""
-    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
+    engine = stack_engine()
     path = WORK / (f"{name}.json" if engine == "mr" else f"{name}-{engine}.json")
     at = datetime.now(UTC).isoformat(timespec="minutes")
     path.write_text(json.dumps({"at": at, "engine": engine, "runs": runs}, indent=1, default=str))
@@ -838,6 +841,12 @@ def small_pairs(n: int) -> int:
     return 1 if FAILURES else 0
 
 
+def stack_engine() -> str:
+    """The engine the running stack's HiveServer2 was started with (stack/stack.sh writes it)."""
+    state = Path(os.environ.get("AVRO_INGEST_STACK_STATE", REPO / "stack" / ".state"))
+    return (state / "run" / "hive-engine").read_text().strip()
+
+
 def restart_stack(engine: str) -> float:
     """Stop the stack's daemons and start them again with Hive on `engine` (stack/stack.sh:
     HDFS keeps its data; `jars` fetches Tez's jars on a first run). Returns the seconds taken."""
@@ -850,33 +859,37 @@ def restart_stack(engine: str) -> float:
     return round(time.monotonic() - started, 1)
 
 
-def on_tez_yarn(small: SetSpec, large: SetSpec, mid: SetSpec, pairs: int) -> dict[str, Any]:
-    """The same DAG and data with HiveServer2 running Tez on YARN, in the same run: the stack
-    restarted with AVRO_INGEST_HIVE_ENGINE=tez-yarn, one run on the 115 MB file right after
-    the start (its first statement meets a cold session), then the small set and the large
-    file through the DAG and Spark, alternating, `pairs` times. The stack goes back to
-    MapReduce at the end, also when a run fails."""
-    out: dict[str, Any] = {"at": datetime.now(UTC).isoformat(timespec="minutes")}
+def on_engine(
+    engine: str, back_to: str, small: SetSpec, large: SetSpec, mid: SetSpec, pairs: int
+) -> dict[str, Any]:
+    """The same DAG and data with HiveServer2 on the stack's other engine, in the same run: the
+    stack restarted with AVRO_INGEST_HIVE_ENGINE=`engine`, one run on the 115 MB file right
+    after the start (its first statement meets a cold server), then the small set and the
+    large file through the DAG and Spark, alternating, `pairs` times. The stack goes back to
+    `back_to` at the end, also when a run fails."""
+    out: dict[str, Any] = {"engine": engine, "at": datetime.now(UTC).isoformat(timespec="minutes")}
     try:
-        out["restart_seconds"] = restart_stack("tez-yarn")
-        log(f"Tez on YARN: stack restarted in {out['restart_seconds']} s")
+        out["restart_seconds"] = restart_stack(engine)
+        log(f"{engine}: stack restarted in {out['restart_seconds']} s")
         out["first"] = run_dag_on(mid, "115 MB file, the first run after the start")
         out["pairs"] = []
         for k in range(pairs):
             out["pairs"].append(
                 {
-                    "dag_small": run_dag_on(small, f"{small.files} small files, Tez, pair {k + 1}"),
+                    "dag_small": run_dag_on(
+                        small, f"{small.files} small files, {engine}, pair {k + 1}"
+                    ),
                     "spark_small": run_spark(small, f"{small.files} small files, pair {k + 1}"),
-                    "dag_large": run_dag_on(large, f"large file, Tez, pair {k + 1}"),
+                    "dag_large": run_dag_on(large, f"large file, {engine}, pair {k + 1}"),
                     "spark_large": run_spark(large, f"large file, pair {k + 1}"),
                 }
             )
-    except Exception as error:  # the MapReduce figures stand; the page says what failed
-        log(f"Tez on YARN failed: {error}")
-        FAILURES.append(f"Tez on YARN: {str(error)[:300]}")
+    except Exception as error:  # the first part's figures stand; the page says what failed
+        log(f"{engine} failed: {error}")
+        FAILURES.append(f"{engine}: {str(error)[:300]}")
         out["error"] = str(error)[:1000]
     finally:
-        out["restart_back_seconds"] = restart_stack("mr")
+        out["restart_back_seconds"] = restart_stack(back_to)
     return out
 
 
@@ -948,12 +961,13 @@ def main() -> int:
         "stack's engine (bench/.work/e2e/small-pairs.json, or small-pairs-ENGINE.json on another)",
     )
     parser.add_argument(
-        "--tez-pairs",
+        "--other-pairs",
         type=int,
         default=3,
         metavar="N",
-        help="full run: then restart the stack on Tez on YARN and run the DAG and Spark on the "
-        "small set and the large file N times, alternating (0: leave it out)",
+        help="full run: then restart the stack on its other engine (MapReduce alone on a "
+        "Tez-on-YARN stack, and the reverse) and run the DAG and Spark on the small set and the "
+        "large file N times, alternating (0: leave it out)",
     )
     args = parser.parse_args()
     if args.small_pairs:
@@ -997,15 +1011,16 @@ def main() -> int:
 
     prepare_airflow()
     spark_ok = not args.skip_spark and ensure_spark_ready()
-    engine = os.environ.get("AVRO_INGEST_HIVE_ENGINE", "mr")
-    tez_pairs = 0 if args.quick or args.skip_large or not spark_ok else args.tez_pairs
-    if tez_pairs and engine != "mr":
-        log(f"the stack runs {engine}: the Tez-on-YARN part of the run is left out")
-        tez_pairs = 0
+    engine = stack_engine()
+    other = {"tez-yarn": "mr", "mr": "tez-yarn"}.get(engine)
+    other_pairs = 0 if args.quick or args.skip_large or not spark_ok else args.other_pairs
+    if other_pairs and other is None:
+        log(f"the stack runs {engine}: the other engine's part of the run is left out")
+        other_pairs = 0
     R: dict[str, Any] = {
         "mode": mode,
         "started": started_at.isoformat(timespec="minutes"),
-        "versions": versions(),
+        "versions": versions() | {"engine": engine},
         "sets": {k: v for k, v in infos.items()},
         "uploads": uploads,
     }
@@ -1041,8 +1056,8 @@ def main() -> int:
         R["dag_large"] = run_dag_on(large, "large file")
         if large != mid:
             R["dag_mid"] = run_dag_on(mid, "115 MB file")
-    # 2b. each engine on its own: every statement on YARN, or every statement inside
-    # HiveServer2 (the shipped threshold decides per statement in the runs above).
+    # 2b. every batch one way: on the server's engine on YARN, or inside HiveServer2 (the
+    # shipped settings choose per batch in the runs above).
     R["engines"] = [
         run_dag_on(small, f"{small.files} small files, all on YARN", conf=ON_YARN),
         run_dag_on(small, f"{small.files} small files, all in HiveServer2", conf=IN_HIVESERVER2),
@@ -1111,10 +1126,10 @@ def main() -> int:
             log(f"variant {name} failed: {error}")
             R["tuning"].append({"label": name, "error": str(error)[:300]})
             restore(tune)
-    # 6. the other engine, in the same run: Tez on YARN (the full run, on a MapReduce stack).
-    # Last, so that no MapReduce figure comes right after a restart.
-    if tez_pairs:
-        R["tez_yarn"] = on_tez_yarn(small, large, mid, tez_pairs)
+    # 6. the stack's other engine, in the same run. Last, so that no figure of the first part
+    # comes right after a restart.
+    if other_pairs and other:
+        R["other_engine"] = on_engine(other, engine, small, large, mid, other_pairs)
     R["total_seconds"] = round(time.monotonic() - run_started, 1)
     R["load_average"] = {"start": load_at_start, "end": round(os.getloadavg()[0], 2)}
     R["failures"] = FAILURES

@@ -47,9 +47,12 @@ class IngestConfig:
     min_parallel_batch_bytes: int = 16 * 1024**2
     # Target size of the Parquet files a batch writes (Hive's merge step).
     parquet_file_size_bytes: int = 256 * 1024**2
-    # Hive runs a statement whose input is at most this many bytes inside HiveServer2
-    # (hive.exec.mode.local.auto); larger ones go to YARN. 0: all on YARN.
+    # A batch of at most this many bytes converts inside HiveServer2 (MapReduce local mode);
+    # larger ones on the server's engine on YARN. 0: all on YARN.
     local_mode_max_bytes: int = SETTING["local_mode_max_mib"].default * 1024**2
+    # A batch its run leaves alone goes to the server's engine from this size (stages.convert's
+    # Placement). 0: never.
+    spread_alone_min_bytes: int = SETTING["spread_alone_min_mib"].default * 1024**2
     # How a batch's Parquet rows are counted: "footers" (read over HDFS) or "scan" (Hive).
     row_check: str = "footers"
     # A run's claimed batches are taken over by another run only once that run has not
@@ -91,8 +94,10 @@ class IngestConfig:
                 f"table_name_rule {self.table_name_rule!r} must be one of {TABLE_NAME_RULES} "
                 "or fixed:<table> with a valid lower-case table name"
             )
-        if self.local_mode_max_bytes < 0:
-            raise InvalidSetting("local_mode_max_bytes must be at least 0")
+        if self.local_mode_max_bytes < 0 or self.spread_alone_min_bytes < 0:
+            raise InvalidSetting(
+                "local_mode_max_bytes and spread_alone_min_bytes must be at least 0"
+            )
         if self.max_bytes_per_batch < 1 or self.header_read_threads < 1:
             raise InvalidSetting("max_bytes_per_batch and header_read_threads must be at least 1")
 
@@ -134,6 +139,7 @@ def config_from_params(params: Mapping[str, Any]) -> IngestConfig:
         parallel_loads=form["parallel_loads"],
         min_parallel_batch_bytes=int(form["min_parallel_batch_mib"] * 1024**2),
         local_mode_max_bytes=form["local_mode_max_mib"] * 1024**2,
+        spread_alone_min_bytes=form["spread_alone_min_mib"] * 1024**2,
         row_check=form["row_check"],
         lease_seconds=form["lease_seconds"],
         max_batch_failures=form["max_batch_failures"],

@@ -57,7 +57,7 @@ from avro_ingest.records import (
     TableGroup,
     TeardownOutcome,
 )
-from avro_ingest.stages.batch import BatchPlan, group_into_batches
+from avro_ingest.stages.batch import BatchPlan, group_into_batches, mark_alone
 from avro_ingest.stages.claim import (
     COMMITTED,
     STAGED,
@@ -85,6 +85,7 @@ from avro_ingest.stages.claim import (
 from avro_ingest.stages.convert import (
     ALREADY_READY,
     ConversionResult,
+    Placement,
     PreparedTable,
     convert_batch,
     drop_if_never_filled,
@@ -282,6 +283,7 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
         )
     steps["claim"] = time.monotonic() - started
 
+    claimed = mark_alone(claimed)
     plan_issues: list[str] = []
     for batch in claimed:
         issues = plan_for(batch).impala_issues(config.impala_version_tuple)
@@ -443,7 +445,8 @@ def _take_batches(
             elif got.batch.files and got.failures >= config.max_batch_failures:
                 outcomes.append(_set_aside_repeated_failure(fs, got, owner))
             elif got.batch.files:
-                sealed.append(got)
+                # The manifest holds the batch as claimed; where it converts is this run's plan.
+                sealed.append(replace(got, batch=replace(got.batch, alone=batch.alone)))
                 if got.returned:
                     outcomes.append(_BatchOutcome(returned=list(got.returned)))
             else:
@@ -682,7 +685,7 @@ def _convert_verify_commit(
                 table,
                 location=location,
                 parquet_file_size_bytes=config.parquet_file_size_bytes,
-                local_mode_max_bytes=config.local_mode_max_bytes,
+                placement=Placement.of(config),
                 dry_run=config.dry_run,
             )
         except StatementFailed as failure:

@@ -253,17 +253,36 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "local_mode_max_mib",
         "Run in HiveServer2 up to (MiB)",
-        "A Hive statement reading at most this many MiB runs inside HiveServer2 (one core, no "
-        "job to start); a larger one runs as a YARN job, its map tasks in parallel "
-        "containers. 0: every statement on YARN. On a cluster with more cores than "
-        "HiveServer2's host, YARN overtakes it at smaller sizes: set it lower.",
+        "A batch reading at most this many MiB converts inside HiveServer2 (MapReduce local "
+        "mode, whatever the server's engine: one core, no job to start); a larger one runs "
+        "on the server's engine on YARN, over every core. 0: every batch on YARN. On a "
+        "cluster with more cores than HiveServer2's host, YARN overtakes it at smaller sizes: "
+        "set it lower.",
         BATCHES,
         "integer",
-        # Measured on 2 cores (bench/RESULTS.md): every shape up to a 1 GB file converted
-        # faster inside HiveServer2 than on YARN, whose containers are new JVMs.
+        # Measured on 2 cores (bench/RESULTS.md): batches converting side by side, up to a
+        # 1 GB file, were faster inside HiveServer2 than as MapReduce jobs on YARN, whose
+        # containers are new JVMs, and than Tez on YARN.
         1024,
         minimum=0,
         env="AVRO_INGEST_LOCAL_MODE_MAX_MIB",
+    ),
+    Setting(
+        "spread_alone_min_mib",
+        "Spread a lone batch from (MiB)",
+        "A batch of at least this many MiB that converts alone (the rest of its run is under "
+        "half its size) runs on the server's engine even under the limit above: inside "
+        "HiveServer2 it would keep one core busy and leave the others idle. Takes effect on a "
+        "Tez server (Tez on YARN keeps its containers warm); a MapReduce server keeps such a "
+        "batch local, as its YARN jobs start new JVMs. 0: never.",
+        BATCHES,
+        "integer",
+        # Measured on the stack's Tez on YARN, warm (bench/RESULTS.md): lone batches of 27 MB
+        # to 1 GB converted faster there; at 1 and 7 MB the two were within a second of each
+        # other, and inside HiveServer2 they leave Tez's one pooled session to larger ones.
+        16,
+        minimum=0,
+        env="AVRO_INGEST_SPREAD_ALONE_MIN_MIB",
     ),
     Setting(
         "lease_seconds",

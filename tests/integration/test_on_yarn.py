@@ -1,12 +1,17 @@
-"""Conversion and verification as YARN jobs: Hive's per-statement choice sends a statement whose
-input is above the run's `local_mode_max_mib` to the stack's ResourceManager, where its map
-tasks run in containers (new JVMs on JDK 17), and keeps smaller ones inside HiveServer2."""
+"""Conversion and verification as MapReduce jobs on YARN, on a HiveServer2 whose engine is
+MapReduce: Hive's per-statement choice sends a statement whose input is above the run's
+`local_mode_max_mib` to the ResourceManager, where its map tasks run in containers (new JVMs
+on JDK 17), and keeps smaller ones inside HiveServer2. A second stack of its own, on spare
+ports, runs HiveServer2 with AVRO_INGEST_HIVE_ENGINE=mr; the running stack is not touched."""
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import fastavro
@@ -19,16 +24,42 @@ from avro_ingest.parquet.footer import footer_length, read_footer
 from .conftest import Area
 from .dag_runner import run_dag
 from .test_dag_end_to_end import SCHEMA_A, clicks, loads_of, table_rows, write_avro
+from .test_stack_script import SPARE_PORTS, SPARE_YARN_PORTS, run_stack
 
 pytestmark = pytest.mark.integration
 
-RESOURCEMANAGER = (
-    f"http://localhost:{os.environ.get('AVRO_INGEST_RESOURCEMANAGER_WEB_PORT', '8088')}"
-)
+MR_STACK = {**SPARE_PORTS, **SPARE_YARN_PORTS, "AVRO_INGEST_HIVE_ENGINE": "mr"}
+RESOURCEMANAGER = f"http://localhost:{SPARE_YARN_PORTS['AVRO_INGEST_RESOURCEMANAGER_WEB_PORT']}"
+
+
+@pytest.fixture(scope="module")
+def mr_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    state = tmp_path_factory.mktemp("mr-yarn") / "state"
+    env = {**MR_STACK, "AVRO_INGEST_STACK_STATE": str(state)}
+    started = run_stack("up", **env)
+    try:
+        assert started.returncode == 0, started.stdout[-3000:] + started.stderr[-3000:]
+        yield state
+    finally:
+        run_stack("down", **env)
 
 
 @pytest.fixture
-def area(airflow_db: None, test_area: Area) -> dict[str, Any]:
+def mr_connections(mr_stack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Airflow connections (stack/airflow_env.py) pointed at the MapReduce stack's ports."""
+    for name, port in (
+        ("AIRFLOW_CONN_WEBHDFS_DEFAULT", SPARE_PORTS["AVRO_INGEST_NAMENODE_HTTP_PORT"]),
+        ("AIRFLOW_CONN_HIVESERVER2_DEFAULT", SPARE_PORTS["AVRO_INGEST_HIVESERVER2_PORT"]),
+        ("AIRFLOW_CONN_IMPALA_ON_HIVESERVER2", SPARE_PORTS["AVRO_INGEST_HIVESERVER2_PORT"]),
+    ):
+        monkeypatch.setenv(name, json.dumps({**json.loads(os.environ[name]), "port": int(port)}))
+
+
+@pytest.fixture
+def area(mr_connections: None, airflow_db: None, test_area: Area) -> dict[str, Any]:
+    assert AvroIngestHiveHook().query("SET hive.execution.engine") == [
+        ("hive.execution.engine=mr",)
+    ]
     return test_area.params()
 
 

@@ -21,7 +21,8 @@ from avro_ingest.engine_errors import is_cluster_fault
 from avro_ingest.exceptions import StatementFailed
 from avro_ingest.hive.types import SETTINGS_OUTSIDE_SQLSTD_WHITELIST, SQLSTD_WHITELIST_APPEND
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.stages.convert import conversion_settings
+from avro_ingest.stages.batch import BatchPlan
+from avro_ingest.stages.convert import Placement, conversion_settings
 from avro_ingest.stages.verify import scan_settings
 
 from .stack_control import STACK
@@ -53,6 +54,8 @@ def authorized_hive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AvroIn
         "hive.exec.local.scratchdir": folder / "scratch",
         "hive.server2.logging.operation.log.location": folder / "operation_logs",
         "hive.querylog.location": folder / "querylog",
+        # The stack's engine is Tez on YARN: no pooled session of its own for this server.
+        "hive.server2.tez.initialize.default.sessions": "false",
         "hive.security.authorization.enabled": "true",
         "hive.security.authorization.manager": SQLSTD,
         "hive.security.authenticator.manager": (
@@ -107,7 +110,10 @@ def authorized_hive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AvroIn
 
 
 def every_setting_the_pipeline_sets() -> dict[str, str]:
-    return {**conversion_settings(256 * 1024**2, 256 * 1024**2), **scan_settings(0)}
+    small = BatchPlan("b", "/l", "d", "t", "fp", {}, "2026-12-04", ())
+    placement = Placement(256 * 1024**2).settings(small)
+    assert placement["hive.execution.engine"] == "mr"  # the pin a batch in HiveServer2 has
+    return {**conversion_settings(256 * 1024**2, placement), **scan_settings(placement)}
 
 
 def test_only_the_settings_the_readme_lists_are_refused(

@@ -47,8 +47,18 @@ from avro_ingest.hive.tables import (
 from avro_ingest.hive.types import HIVE_SESSION_SETTINGS, MAX_NESTING_DEPTH, TYPE_TABLE
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
-from avro_ingest.stages.convert import conversion_settings, parse_describe, reader_schema
+from avro_ingest.stages.batch import BatchPlan
+from avro_ingest.stages.convert import (
+    Placement,
+    conversion_settings,
+    parse_describe,
+    reader_schema,
+)
 
+# As the pipeline converts a small batch: inside HiveServer2, whatever the server's engine.
+IN_HIVESERVER2 = Placement(256 * 1024**2).settings(
+    BatchPlan("b", "/l", "d", "t", "fp", {}, "2026-12-04", ())
+)
 pytestmark = pytest.mark.integration
 
 NAMENODE = f"hdfs://localhost:{os.environ.get('AVRO_INGEST_NAMENODE_RPC_PORT', '8020')}"
@@ -998,7 +1008,7 @@ class Loader:
             render_add_partition(plan, DATABASE, parquet_table, PARTITION, partition_dir),
         ]
         settings = {
-            **conversion_settings(64 * 1024**2, 256 * 1024**2),
+            **conversion_settings(64 * 1024**2, IN_HIVESERVER2),
             **HIVE_SESSION_SETTINGS,
             **(more_settings or {}),
         }

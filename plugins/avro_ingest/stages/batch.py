@@ -12,7 +12,7 @@ from avro_ingest.avro.header import Schema
 from avro_ingest.stages.inspection import FileInfo
 from avro_ingest.stages.layout import PARTITION_COLUMNS, new_claim_id, staged_name, staging_folder
 
-__all__ = ["BatchPlan", "StagedFile", "group_into_batches"]
+__all__ = ["BatchPlan", "StagedFile", "group_into_batches", "mark_alone"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,9 @@ class BatchPlan:
     schema: Schema
     ingest_date: str
     files: tuple[StagedFile, ...]
+    # The rest of its run is under half its size (mark_alone): converting on one core, it
+    # would leave the others idle.
+    alone: bool = False
 
     @property
     def records(self) -> int:
@@ -76,6 +79,7 @@ class BatchPlan:
             "schema": self.schema,
             "ingest_date": self.ingest_date,
             "files": [vars(f) for f in self.files],
+            "alone": self.alone,
         }
 
     @classmethod
@@ -89,7 +93,15 @@ class BatchPlan:
             schema=data["schema"],
             ingest_date=data["ingest_date"],
             files=tuple(StagedFile(**f) for f in data["files"]),
+            alone=data.get("alone", False),  # manifests written before the field
         )
+
+
+def mark_alone(batches: Sequence[BatchPlan]) -> list[BatchPlan]:
+    """The run's batches, each marked alone when the others add up to under half its size:
+    side by side they could not keep a second core busy for most of its conversion."""
+    total = sum(batch.size for batch in batches)
+    return [replace(batch, alone=2 * (total - batch.size) < batch.size) for batch in batches]
 
 
 def group_into_batches(

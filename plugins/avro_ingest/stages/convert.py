@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
+from avro_ingest.config import IngestConfig
 from avro_ingest.exceptions import StatementFailed
 from avro_ingest.hive.evolution import Evolution, Mode, evolve
 from avro_ingest.hive.quoting import (
@@ -44,6 +45,7 @@ from avro_ingest.stages.layout import pending_table_name, schema_file, temp_tabl
 __all__ = [
     "ALREADY_READY",
     "ConversionResult",
+    "Placement",
     "PreparedTable",
     "TableState",
     "conversion_settings",
@@ -161,11 +163,40 @@ def local_mode_settings(max_bytes: int) -> dict[str, str]:
     }
 
 
-def conversion_settings(parquet_file_size_bytes: int, local_mode_max_bytes: int) -> dict[str, str]:
+@dataclass(frozen=True)
+class Placement:
+    """Where Hive runs a batch's statements: inside HiveServer2 (MapReduce local mode, one core,
+    nothing to start) or on the server's own engine on YARN (every core). Batches converting
+    side by side keep HiveServer2's cores busy; one batch alone keeps one (bench/RESULTS.md)."""
+
+    local_mode_max_bytes: int
+    spread_alone_min_bytes: int = 0
+
+    @classmethod
+    def of(cls, config: IngestConfig) -> Placement:
+        return cls(config.local_mode_max_bytes, config.spread_alone_min_bytes)
+
+    def in_hiveserver2(self, batch: BatchPlan) -> bool:
+        if batch.size > self.local_mode_max_bytes:
+            return False
+        return not (batch.alone and 0 < self.spread_alone_min_bytes <= batch.size)
+
+    def settings(self, batch: BatchPlan) -> dict[str, str]:
+        settings = local_mode_settings(self.local_mode_max_bytes)
+        if self.in_hiveserver2(batch):
+            # Local mode is MapReduce's: a Tez server runs it for a session that asks for mr.
+            # Otherwise the server's engine decides: a MapReduce server still keeps a job
+            # under the limit local (Hive's own choice), as its YARN jobs start new JVMs.
+            settings["hive.execution.engine"] = "mr"
+        return settings
+
+
+def conversion_settings(parquet_file_size_bytes: int, placement: dict[str, str]) -> dict[str, str]:
     """Session settings for a conversion: few Parquet files of about the target size (Hive
-    merges small outputs in an extra step). Snappy is the output table's property."""
+    merges small outputs in an extra step), run where `placement` (Placement.settings) says.
+    Snappy is the output table's property."""
     return {
-        **local_mode_settings(local_mode_max_bytes),
+        **placement,
         # Exact dates and timestamps, whatever the server's defaults (see the type table).
         **HIVE_SESSION_SETTINGS,
         "hive.merge.mapfiles": "true",
@@ -472,7 +503,7 @@ def convert_batch(
     *,
     location: str,
     parquet_file_size_bytes: int,
-    local_mode_max_bytes: int,
+    placement: Placement,
     dry_run: bool = False,
 ) -> ConversionResult:
     """Convert one batch into its pending Parquet output at `location` (the schema file must be
@@ -491,7 +522,8 @@ def convert_batch(
     started = time.monotonic()
     result.started_at = time.time()
     hive.run_statements(
-        statements, settings=conversion_settings(parquet_file_size_bytes, local_mode_max_bytes)
+        statements,
+        settings=conversion_settings(parquet_file_size_bytes, placement.settings(batch)),
     )
     result.finished_at = time.time()
     result.hive_seconds = time.monotonic() - started

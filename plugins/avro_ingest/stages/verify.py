@@ -14,7 +14,7 @@ from avro_ingest.hive.tables import render_count_rows
 from avro_ingest.parquet.footer import TAIL_BYTES, footer_length, read_footer
 from avro_ingest.ports import FileSystem, SqlRunner
 from avro_ingest.stages.batch import BatchPlan
-from avro_ingest.stages.convert import local_mode_settings
+from avro_ingest.stages.convert import Placement
 from avro_ingest.stages.layout import pending_table_name
 
 __all__ = [
@@ -39,20 +39,20 @@ def count_output_rows(
     fs: FileSystem, hive: SqlRunner, batch: BatchPlan, location: str, config: IngestConfig
 ) -> int:
     if config.row_check == "scan":
-        return count_pending_rows(hive, batch, config.local_mode_max_bytes)
+        return count_pending_rows(hive, batch, Placement.of(config))
     return count_footer_rows(fs, location)
 
 
-def scan_settings(local_mode_max_bytes: int) -> dict[str, str]:
+def scan_settings(placement: dict[str, str]) -> dict[str, str]:
     # Without hive.compute.query.using.stats=false, Hive answers from the statistics its
     # INSERT just wrote.
-    return {"hive.compute.query.using.stats": "false", **local_mode_settings(local_mode_max_bytes)}
+    return {"hive.compute.query.using.stats": "false", **placement}
 
 
-def count_pending_rows(hive: SqlRunner, batch: BatchPlan, local_mode_max_bytes: int) -> int:
+def count_pending_rows(hive: SqlRunner, batch: BatchPlan, placement: Placement) -> int:
     rows = hive.query(
         render_count_rows(batch.database, pending_table_name(batch.batch_id)),
-        settings=scan_settings(local_mode_max_bytes),
+        settings=scan_settings(placement.settings(batch)),
     )
     return int(rows[0][0])
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import re
 
 from avro_ingest.files import FileEntry
-from avro_ingest.stages.batch import BatchPlan, group_into_batches
+from avro_ingest.stages.batch import BatchPlan, group_into_batches, mark_alone
 from avro_ingest.stages.inspection import FileInfo, table_for
 from avro_ingest.stages.layout import claim_id_of, new_claim_id, new_load_id, staged_name
 
@@ -76,6 +76,23 @@ def test_no_split_below_the_minimum_part_size_or_past_the_file_count() -> None:
         infos, database="d", ingest_date="x", max_files=1, max_bytes=999, parts=2
     )
     assert [len(b.files) for b in by_limits] == [1, 1, 1]
+
+
+def test_a_batch_is_alone_when_the_rest_of_its_run_is_under_half_its_size() -> None:
+    def alone(*sizes: int) -> list[bool]:
+        infos = [info(f"/l/{i}.avro", table=f"t{i}", size=size) for i, size in enumerate(sizes)]
+        batches = group_into_batches(
+            infos, database="d", ingest_date="x", max_files=99, max_bytes=9999
+        )
+        return [b.alone for b in mark_alone(batches)]
+
+    assert alone(1000) == [True]
+    assert alone(1000, 10, 5) == [True, False, False]  # small tables beside a large one
+    # Two halves of a split table (never exactly equal) keep both cores busy side by side.
+    assert alone(157, 155) == [False, False]
+    assert alone(600, 300) == [False, False]
+    assert alone(600, 299) == [True, False]
+    assert mark_alone([]) == []
 
 
 def test_claim_ids_are_fresh_and_a_seal_keeps_its_claim() -> None:

@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 from avro_ingest.exceptions import StatementFailed
 from avro_ingest.hive.tables import TablePlan
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.convert import (
+    Placement,
     TableState,
     conversion_settings,
     load_statements,
@@ -90,20 +92,49 @@ def test_one_insert_for_the_whole_batch_and_create_only_for_a_new_table() -> Non
 
 
 def test_settings_keep_few_parquet_files_exact_dates_and_a_row_plan() -> None:
-    settings = conversion_settings(256 * 1024**2, 64 * 1024**2)
+    settings = conversion_settings(256 * 1024**2, Placement(64 * 1024**2).settings(batch()))
     assert settings["hive.merge.size.per.task"] == str(256 * 1024**2)
     assert settings["hive.merge.mapfiles"] == "true"
     assert settings["hive.stats.column.autogather"] == "false"
     assert settings["hive.vectorized.execution.enabled"] == "false"
 
 
-def test_a_small_statement_runs_in_hiveserver2_and_a_large_one_on_the_cluster() -> None:
-    settings = conversion_settings(256 * 1024**2, 64 * 1024**2)
+MIB = 1024**2
+
+
+def sized(mib: int, *, alone: bool = False) -> BatchPlan:
+    files = (StagedFile("/data/landing/0.avro", "/data/landing/_staging/b/0.avro", mib * MIB, 5),)
+    return replace(batch(), files=files, alone=alone)
+
+
+def test_a_small_batch_runs_in_hiveserver2_whatever_the_servers_engine() -> None:
+    settings = Placement(64 * MIB).settings(sized(10))
     assert settings["hive.exec.mode.local.auto"] == "true"
-    assert settings["hive.exec.mode.local.auto.inputbytes.max"] == str(64 * 1024**2)
+    assert settings["hive.exec.mode.local.auto.inputbytes.max"] == str(64 * MIB)
     # Many small files are still a small job: only the bytes decide.
     assert int(settings["hive.exec.mode.local.auto.input.files.max"]) >= 1_000_000
-    assert conversion_settings(256 * 1024**2, 0)["hive.exec.mode.local.auto"] == "false"
+    # Local mode is MapReduce's: a Tez server runs it only for a session that asks for mr.
+    assert settings["hive.execution.engine"] == "mr"
+
+
+def test_a_batch_above_the_limit_runs_on_the_servers_engine() -> None:
+    settings = Placement(64 * MIB).settings(sized(65))
+    assert "hive.execution.engine" not in settings
+    everything_on_yarn = Placement(0).settings(sized(1))
+    assert everything_on_yarn["hive.exec.mode.local.auto"] == "false"
+    assert "hive.execution.engine" not in everything_on_yarn
+
+
+def test_a_large_batch_alone_in_its_run_is_spread_and_one_beside_others_is_not() -> None:
+    placement = Placement(1024 * MIB, spread_alone_min_bytes=64 * MIB)
+    assert not placement.in_hiveserver2(sized(115, alone=True))
+    assert placement.in_hiveserver2(sized(115, alone=False))
+    assert placement.in_hiveserver2(sized(63, alone=True))  # too small to be worth a job
+    # The server's engine decides; a MapReduce server still keeps it local under the limit.
+    settings = placement.settings(sized(115, alone=True))
+    assert "hive.execution.engine" not in settings
+    assert settings["hive.exec.mode.local.auto.inputbytes.max"] == str(1024 * MIB)
+    assert Placement(1024 * MIB, 0).in_hiveserver2(sized(900, alone=True))  # 0: never
 
 
 class AnsweringHive:
