@@ -5,6 +5,7 @@ the local stack's, killed, stopped and put in safe mode for real."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from .impala_protocol import ImpalaCatalog, impala_service
 from .invariants import (
@@ -107,6 +109,17 @@ def wait_until_loading(landing: str, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
+def live_tez_sessions() -> list[str]:
+    port = os.environ.get("AVRO_INGEST_RESOURCEMANAGER_WEB_PORT", "8088")
+    answer = requests.get(
+        f"http://localhost:{port}/ws/v1/cluster/apps",
+        params={"applicationTypes": "TEZ", "states": "NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return [a["id"] for a in (answer.json().get("apps") or {}).get("app") or []]
+
+
 def test_hiveserver2_killed_during_a_conversion_then_restarted(
     area: dict[str, Any], stack_restored: None
 ) -> None:
@@ -120,6 +133,8 @@ def test_hiveserver2_killed_during_a_conversion_then_restarted(
     check_nothing_lost(landing, landed)
 
     stack("up")
+    # The dead HiveServer2's Tez session no longer holds YARN's memory: only the new one's.
+    assert len(live_tez_sessions()) == 1, live_tez_sessions()
     code, outcome = finish(start({"config": area, "run_id": "hs2-dies", "attempt": "try-2"}))
     assert code == 0, outcome["failed"]
     assert check_exactly_once(landing, area["database"], landed)["archived"] == set(landed.files)
