@@ -516,6 +516,17 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
             + f"; Spark's time over the DAG's, median {pairs['median_ratio']}× (target 1.3×)."
         )
         add("")
+    pairs_large = R.get("pairs_large")
+    if pairs_large:
+        add(
+            f"The same on the large file, {len(pairs_large['ratios'])} times: DAG "
+            + ", ".join(f"{x} s" for x in pairs_large["dag_seconds"])
+            + "; Spark "
+            + ", ".join(f"{x} s" for x in pairs_large["spark_seconds"])
+            + f"; Spark's time over the DAG's, median {pairs_large['median_ratio']}× "
+            "(target 1.1×)."
+        )
+        add("")
     other = R.get("other_engine") or R.get("tez_yarn")
     if other:
         L.extend(_other_engine_section(other, n_small, quick))
