@@ -528,12 +528,13 @@ def convert_batch(
     result.finished_at = time.time()
     result.hive_seconds = time.monotonic() - started
     log.info(
-        "batch %s: %d files into %s.%s in %.1f s",
+        "batch %s: %d files into %s.%s in %.1f s, %s",
         batch.batch_id,
         len(batch.files),
         batch.database,
         batch.table,
         result.hive_seconds,
+        "inside HiveServer2" if placement.in_hiveserver2(batch) else "on the server's engine",
     )
     return result
 
