@@ -54,9 +54,16 @@ HDFS_ROOT = "/bench/e2e"
 PLOTS = HERE / "plots"
 RESULTS_MD = REPO / "bench" / "RESULTS.md"
 MB = 1e6
-# The checks' read-backs count rows (no statistics) inside HiveServer2: on a Tez server, the
-# recipe's check of 20 tables at once is one DAG over Tez's 120 counters.
-NO_STATS = {"hive.compute.query.using.stats": "false", "hive.execution.engine": "mr"}
+# The checks' read-backs count rows (no statistics) inside HiveServer2, whatever their size:
+# on a Tez server, the recipe's check of 20 tables at once is one DAG over Tez's 120 counters,
+# and a MapReduce job on YARN would wait for the memory Tez's session holds.
+NO_STATS = {
+    "hive.compute.query.using.stats": "false",
+    "hive.execution.engine": "mr",
+    "hive.exec.mode.local.auto": "true",
+    "hive.exec.mode.local.auto.inputbytes.max": str(1 << 40),
+    "hive.exec.mode.local.auto.input.files.max": str(2**31 - 1),
+}
 SAMPLE_COLUMNS = (
     "row_id", "account_id_001", "store_code_002", "amount_eur_003", "quantity_004",
     "is_gift_005", "coupon_006", "parent_id_007", "booked_at_008", "ship_date_009",
