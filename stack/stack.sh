@@ -18,7 +18,8 @@
 #                             YARN, an application master and task containers per session), mr
 #                             (default without YARN: MapReduce) or tez (Tez local mode inside
 #                             HiveServer2). Whatever the engine, the pipeline converts a batch
-#                             that fits inside HiveServer2 as MapReduce in local mode.
+#                             that has others beside it as MapReduce in local mode inside
+#                             HiveServer2 (stages/convert.py, Placement).
 #   AVRO_INGEST_TEZ_TASKS     tasks Tez local mode runs at once (default: 1)
 #   AVRO_INGEST_TEZ_SESSIONS  tez-yarn: Tez sessions HiveServer2 keeps open for its clients
 #                             (default: 1; 0: each client session opens its own)
