@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
@@ -70,6 +71,23 @@ class Services:
                 if when >= since and re.search(r"\[(error|critical) *\]", line):
                     found.append(f"{log.name}: {line[:400]}")
         return found
+
+
+def describe_runs(rest: RestClient, runs: list[dict[str, Any]]) -> str:
+    """Each run's timing, its tasks' states and tries, and the last lines of the log of each
+    task that failed or is waiting to retry: what a failed wait on the scheduler shows."""
+    lines = []
+    for run in runs:
+        lines.append(
+            f"{run['dag_run_id']}: {run['state']}, after {run['run_after']}, "
+            f"started {run.get('start_date')}, ended {run.get('end_date')}"
+        )
+        for name, task in sorted(rest.tasks(run["dag_run_id"]).items()):
+            lines.append(f"  {name}: {task['state']} (try {task['try_number']})")
+            if task["state"] in ("failed", "up_for_retry") or name == "wait_for_complete_files":
+                tail = rest.log(run["dag_run_id"], name).splitlines()[-6:]
+                lines.extend(f"    | {line[:300]}" for line in tail)
+    return "\n".join(lines)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,14 @@ from stack.airflow_services import RestClient, TriggerRefused
 
 from .conftest import Area
 from .invariants import check_exactly_once, check_nothing_lost, deliver, files_under
-from .services import GRACE_SECONDS, SCHEDULED, SCHEDULED_DATABASE, URL, Services
+from .services import (
+    GRACE_SECONDS,
+    SCHEDULED,
+    SCHEDULED_DATABASE,
+    URL,
+    Services,
+    describe_runs,
+)
 from .stack_control import stack, stop
 
 pytestmark = pytest.mark.integration
@@ -141,7 +148,9 @@ def test_a_tick_missed_while_paused_is_skipped_and_the_next_tick_loads(
         ]
         if done:
             break
-        assert time.monotonic() < deadline, "no later tick loaded the files"
+        assert time.monotonic() < deadline, "no later tick loaded the files:\n" + describe_runs(
+            airflow, scheduled_after(paused_at - 1)
+        )
         time.sleep(5)
     check_exactly_once(f"{SCHEDULED}/landing", SCHEDULED_DATABASE, landed)
 

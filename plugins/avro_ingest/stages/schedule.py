@@ -25,9 +25,11 @@ def late_scheduled_run(
     late = (started - tick).total_seconds()
     if late <= grace_seconds:
         return None
+    # Seconds when short: a run 26 s late under a 20 s grace would otherwise read "0 min".
+    how_late = f"{late:.0f} s" if late < 120 else f"{late / 60:.0f} min"
     return (
         f"this scheduled run is for the tick at {tick:%Y-%m-%d %H:%M} UTC and started "
-        f"{late / 60:.0f} min after it (the DAG was paused, or the scheduler was down): "
+        f"{how_late} after it (the DAG was paused, or the scheduler was down): "
         "skipped, so that it does not run ahead of a run just triggered; the next tick takes "
         f"the files (a scheduled run starts at most {grace_seconds} s late)"
     )
