@@ -10,6 +10,7 @@ renders the page again without running anything)."""
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,10 @@ def _mem(r: dict[str, Any], key: str) -> Any:
     return r.get("peak_mb", {}).get(key) or None
 
 
+def _median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
 def _targets(
     small: dict[str, Any],
     large: dict[str, Any],
@@ -45,14 +50,39 @@ def _targets(
     sl: dict[str, Any],
     n_small: int,
     quick: bool,
+    pairs: dict[str, Any] | None = None,
+    pairs_large: dict[str, Any] | None = None,
 ) -> list[str]:
     """The targets' table (issue: the small set, the large file, the overhead, the worker)
-    for one engine's runs of the DAG and the Spark runs beside them."""
+    for one engine's runs of the DAG and the Spark runs beside them. With alternating pairs,
+    the ratio to Spark is judged from their median: one run against one Spark run is noise."""
     L = ["| Target | Measured | Met? |", "|---|---|---|"]
     add = L.append
 
     def target(name: str, measured: str, ok: bool, miss: str) -> None:
         add(f"| {name} | {measured} | {'yes' if ok else '**no**: ' + miss} |")
+
+    def ratio(
+        name: str, first: float, dag: float, spark: float, runs: dict[str, Any] | None, goal: float
+    ) -> None:
+        if runs:
+            x = float(runs["median_ratio"])
+            measured = (
+                f"median {x:.2f}× of {len(runs['ratios'])} alternating pairs ("
+                + ", ".join(f"{r:.2f}×" for r in runs["ratios"])
+                + f"); the first run above {first:.2f}×"
+            )
+            at = min(range(len(runs["ratios"])), key=lambda k: abs(runs["ratios"][k] - x))
+            dag, spark = runs["dag_seconds"][at], runs["spark_seconds"][at]  # the median pair
+        else:
+            x = first
+            measured = f"{x:.2f}× ({dag} s against Spark's {spark} s)"
+        target(
+            name,
+            measured,
+            x >= goal,
+            f"needs ≤ {spark / goal:.1f} s, {dag - spark / goal:.1f} s too slow",
+        )
 
     if small:
         w = small["seconds"]
@@ -63,37 +93,40 @@ def _targets(
             f"{w - 40:.0f} s over ({w / 40:.1f}×)" + (" (quick mode: 200 files)" if quick else ""),
         )
         if ss:
-            x = ss["seconds"] / w
-            target(
-                "Small set ≥ 1.3× Spark",
-                f"{x:.2f}× (Spark {ss['seconds']} s)",
-                x >= 1.3,
-                f"needs ≤ {ss['seconds'] / 1.3:.1f} s, {w - ss['seconds'] / 1.3:.1f} s too slow",
-            )
+            ratio("Small set ≥ 1.3× Spark", ss["seconds"] / w, w, ss["seconds"], pairs, 1.3)
     if large:
         w = large["seconds"]
         if sl:
-            x = sl["seconds"] / w
-            target(
-                "Large file ≥ 1.1× Spark",
-                f"{x:.2f}× ({w} s against Spark's {sl['seconds']} s)",
-                x >= 1.1,
-                f"needs ≤ {sl['seconds'] / 1.1:.1f} s, {w - sl['seconds'] / 1.1:.1f} s too slow",
-            )
+            ratio("Large file ≥ 1.1× Spark", sl["seconds"] / w, w, sl["seconds"], pairs_large, 1.1)
         cpu = large.get("cpu_during_conversion")
+        cpus = [c for c in (pairs_large or {}).get("cpu_during_conversion", []) if c is not None]
+        if cpus:
+            cpu = _median(cpus)
         if cpu is not None:
             target(
                 "Both cores busy while the large file converts",
-                f"{cpu:.0%} of both cores",
+                f"{cpu:.0%} of both cores"
+                + (
+                    f" (median of the pairs: {', '.join(f'{c:.0%}' for c in cpus)})" if cpus else ""
+                ),
                 cpu >= 0.8,
                 f"{cpu:.0%} (one core is 50%)",
             )
-    for name, r in (("small set", small), ("large file", large)):
+    for name, r, runs in (("small set", small, pairs), ("large file", large, pairs_large)):
         if r:
             share = r["overhead_share"]
+            shares = (runs or {}).get("overhead_shares") or []
+            measured = f"{share:.0%}"
+            if shares:
+                measured = (
+                    f"median {_median(shares):.0%} of the pairs ("
+                    + ", ".join(f"{x:.0%}" for x in shares)
+                    + f"); the first run above {share:.0%}"
+                )
+                share = _median(shares)
             target(
                 f"Overhead outside Hive < 10% of wall time ({name})",
-                f"{share:.0%}",
+                measured,
                 share < 0.10,
                 f"{share - 0.10:.0%} points over",
             )
@@ -502,7 +535,7 @@ def write(R: dict[str, Any], md: Path, plots: Path, plot_python: Path) -> None:
         add("")
     add("## Targets")
     add("")
-    L.extend(_targets(small, large, ss, sl, n_small, quick))
+    L.extend(_targets(small, large, ss, sl, n_small, quick, R.get("pairs"), R.get("pairs_large")))
     add("")
     pairs = R.get("pairs")
     if pairs:
