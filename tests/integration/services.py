@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from avro_ingest.hooks.hdfs import AvroIngestHdfsHook
 from avro_ingest.hooks.hive import AvroIngestHiveHook
 
@@ -85,7 +86,10 @@ def describe_runs(rest: RestClient, runs: list[dict[str, Any]]) -> str:
         for name, task in sorted(rest.tasks(run["dag_run_id"]).items()):
             lines.append(f"  {name}: {task['state']} (try {task['try_number']})")
             if task["state"] in ("failed", "up_for_retry") or name == "wait_for_complete_files":
-                tail = rest.log(run["dag_run_id"], name).splitlines()[-6:]
+                try:
+                    tail = rest.log(run["dag_run_id"], name).splitlines()[-6:]
+                except requests.HTTPError as error:  # a task not started has no log yet
+                    tail = [f"(no log: {error})"]
                 lines.extend(f"    | {line[:300]}" for line in tail)
     return "\n".join(lines)
 
