@@ -55,7 +55,8 @@ def _targets(
 ) -> list[str]:
     """The targets' table (issue: the small set, the large file, the overhead, the worker)
     for one engine's runs of the DAG and the Spark runs beside them. With alternating pairs,
-    the ratio to Spark is judged from their median: one run against one Spark run is noise."""
+    the ratio to Spark, the CPU use and the overhead are judged from the pairs' median: one
+    run against one Spark run is noise, and the first run meets a colder stack."""
     L = ["| Target | Measured | Met? |", "|---|---|---|"]
     add = L.append
 
