@@ -65,6 +65,10 @@ class IngestConfig:
     # A file whose content (HDFS checksum) was claimed before is set aside as a duplicate
     # delivery; True loads re-deliveries again.
     load_duplicates: bool = False
+    # A file of at least this many bytes is read whole (its records counted, its content
+    # hashed for the ledger) only once claimed, while Hive converts its batch: planning reads
+    # just its header. Smaller files are read whole while planning, in one request each.
+    count_after_claim_min_bytes: int = 64 * 1024**2
 
     def __post_init__(self) -> None:
         # The rules are the form's (avro_ingest.settings): one home for each.
@@ -98,6 +102,8 @@ class IngestConfig:
             raise InvalidSetting(
                 "local_mode_max_bytes and spread_alone_min_bytes must be at least 0"
             )
+        if self.count_after_claim_min_bytes < 0:
+            raise InvalidSetting("count_after_claim_min_bytes must be at least 0")
         if self.max_bytes_per_batch < 1 or self.header_read_threads < 1:
             raise InvalidSetting("max_bytes_per_batch and header_read_threads must be at least 1")
 

@@ -21,7 +21,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +40,7 @@ from avro_ingest.exceptions import (
     SchemaConflict,
     ServiceUnavailable,
     StatementFailed,
+    TerminalError,
     TransientError,
     UndecodableFile,
     VerificationFailed,
@@ -57,7 +58,7 @@ from avro_ingest.records import (
     TableGroup,
     TeardownOutcome,
 )
-from avro_ingest.stages.batch import BatchPlan, group_into_batches, mark_alone
+from avro_ingest.stages.batch import BatchPlan, StagedFile, group_into_batches, mark_alone
 from avro_ingest.stages.claim import (
     COMMITTED,
     STAGED,
@@ -74,9 +75,11 @@ from avro_ingest.stages.claim import (
     may_take,
     orphaned_batches,
     quarantine,
+    record_counts,
     record_failure,
     record_seal,
     register_deliveries,
+    register_delivery,
     remove_if_empty,
     seal_batch,
     split_batch,
@@ -99,7 +102,7 @@ from avro_ingest.stages.convert import (
     table_state,
 )
 from avro_ingest.stages.detect import detect
-from avro_ingest.stages.inspection import Rejection, inspect_files
+from avro_ingest.stages.inspection import Rejection, count_claimed, inspect_files
 from avro_ingest.stages.layout import (
     claim_id_of,
     claim_of_temporary,
@@ -217,6 +220,8 @@ def _plan_run(fs: FileSystem, config: IngestConfig, owner: Owner) -> PlanOutcome
         table_rule=config.table_name_rule,
         table_prefix=config.table_prefix,
         threads=threads,
+        # A dry run claims nothing, so it reads every file now: its report is complete.
+        count_after_claim_min_bytes=None if config.dry_run else config.count_after_claim_min_bytes,
     )
     rejected = empties + rejected
     batches = group_into_batches(
@@ -673,10 +678,30 @@ def _convert_verify_commit(
     """Convert one sealed batch into its pending output, verify its rows, commit it, and
     publish its partition. When Hive fails reading the batch's files, for a reason of the
     data, the files at fault are found and set aside and the rest loads (`_isolate`)."""
-    outcome = _BatchOutcome()
     location = partition_location(config.target_root, batch)
     if not config.dry_run and fs.status(schema_file(batch.landing, batch.batch_id)) is None:
         _write_schema_file(fs, batch)  # a part of a split batch, under its own id
+    if not batch.uncounted or config.dry_run:
+        return _convert_counted(fs, hive, batch, table, config, owner, location, None)
+    # Its large files are read (counted, hashed, entered in the ledger) while Hive converts.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        counting = side.submit(_count_claimed, fs, batch, config)
+        return _convert_counted(fs, hive, batch, table, config, owner, location, counting)
+
+
+def _convert_counted(
+    fs: FileSystem,
+    hive: SqlRunner,
+    batch: BatchPlan,
+    table: PreparedTable,
+    config: IngestConfig,
+    owner: Owner,
+    location: str,
+    counting: Future[_Counted] | None,
+) -> list[_BatchOutcome]:
+    """`_convert_verify_commit` once the batch's uncounted files are being read (`counting`):
+    their counts are awaited after the conversion, before anything depends on them."""
+    outcome = _BatchOutcome()
     try:
         try:
             result = convert_batch(
@@ -694,10 +719,25 @@ def _convert_verify_commit(
             if not _reads_the_files(failure):
                 raise
             fs.delete(location, recursive=True)  # whatever the failed INSERT left
+            if counting is not None:
+                tally = counting.result()
+                if tally.rejected or not tally.held:
+                    return _set_aside_counted(fs, hive, tally, table, config, owner)
+                batch = tally.batch
             return _isolate(fs, hive, batch, table, config, owner, failure)
         if config.dry_run:
             outcome.result = result
             return [outcome]
+        if counting is not None:
+            tally = counting.result()
+            if tally.rejected or not tally.held:
+                fs.delete(location, recursive=True)  # converted with a file set aside now
+                return _set_aside_counted(fs, hive, tally, table, config, owner)
+            batch = tally.batch
+            result.records_expected = batch.records
+        expected = batch.records
+        if expected is None:  # counting fills every count before this: a bug, not bad data
+            raise ValueError(f"batch {batch.batch_id} reached verification with uncounted files")
         started = time.monotonic()
         try:
             counted = count_output_rows(fs, hive, batch, location, config)
@@ -705,7 +745,7 @@ def _convert_verify_commit(
             if is_cluster_fault(failure.message, failure.causes):
                 raise EngineFault(failure) from failure
             raise
-        rows = verify_counts(batch.batch_id, batch.records, counted)
+        rows = verify_counts(batch.batch_id, expected, counted)
         outcome.verify_seconds = time.monotonic() - started
     except (StatementFailed, VerificationFailed, NotParquet) as error:
         # Nothing of it is visible: its output is not a partition. Drop it; the files stay.
@@ -737,6 +777,82 @@ def _convert_verify_commit(
     result.rows_verified = rows
     outcome.result = result
     return [outcome]
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What reading a batch's uncounted files found."""
+
+    batch: BatchPlan  # with the counts and content hashes of the files read
+    rejected: dict[str, Rejection]  # source path -> why it is set aside
+    held: bool = True  # False: another attempt sealed the batch meanwhile
+
+
+def _count_claimed(fs: FileSystem, batch: BatchPlan, config: IngestConfig) -> _Counted:
+    """Count and hash the batch's files that planning read only the header of, and enter each
+    in its landing folder's ledger, as planning does for the others; then record the counts in
+    the batch's manifest. A broken file or a re-delivery is rejected as planning would have."""
+
+    def one(staged: StagedFile) -> tuple[StagedFile, Rejection | None] | None:
+        entry = FileEntry(staged.source, staged.size, staged.mtime_ms)
+        sidecar = claimed_sidecar(staged.staged) if staged.sidecar else None
+        try:
+            records, checksum = count_claimed(fs, staged.staged, source=staged.source)
+        except FileGone:
+            return None  # the folder moved: another attempt sealed the batch
+        except TerminalError as error:
+            reason = str(getattr(error, "reason", "error"))
+            why = Rejection(entry, batch.landing, type(error).__name__, reason, str(error), "count")
+            return staged, replace(why, sidecar=sidecar)
+        if not config.load_duplicates:
+            again = register_delivery(fs, batch.landing, entry, checksum, sidecar)
+            if again is not None:
+                return replace(staged, records=records), again
+        return replace(staged, records=records, checksum=checksum), None
+
+    files = batch.uncounted
+    with ThreadPoolExecutor(max_workers=min(len(files), config.header_read_threads)) as pool:
+        found = list(pool.map(one, files))
+    read = {staged.source: staged for staged, _ in filter(None, found)}
+    counted = replace(batch, files=tuple(read.get(f.source, f) for f in batch.files))
+    rejected = {why.entry.path: why for _, why in filter(None, found) if why is not None}
+    held = None not in found
+    if held and not rejected:
+        held = record_counts(fs, counted)
+    return _Counted(counted, rejected, held)
+
+
+def _set_aside_counted(
+    fs: FileSystem,
+    hive: SqlRunner,
+    tally: _Counted,
+    table: PreparedTable,
+    config: IngestConfig,
+    owner: Owner,
+) -> list[_BatchOutcome]:
+    """Set aside the files that reading them once claimed rejected, from staging, and load the
+    rest of the batch as a batch of its own (its conversion included the rejected files)."""
+    batch = tally.batch
+    if not tally.held:
+        remove_if_empty(fs, batch.folder)
+        return [_taken_over(batch, "another attempt sealed it while this one read its files")]
+    for rejection in tally.rejected.values():
+        log.warning("batch %s: setting aside %s", batch.batch_id, rejection.message)
+    quarantined: list[SetAside] = []
+    for staged in batch.files:
+        if (why := tally.rejected.get(staged.source)) is not None:
+            moved = _set_aside(fs, why, owner.run_id, at=staged.staged)
+            quarantined.append(moved or {**why.to_dict(), "quarantined_to": None})
+    set_aside = [_BatchOutcome(quarantined=quarantined)]
+    rest = batch.without(set(tally.rejected))
+    if not rest.files:
+        remove_if_empty(fs, batch.folder)
+        return set_aside
+    try:
+        Manifest.for_owner(rest, owner, partition_location(config.target_root, rest)).write(fs)
+    except FileGone:
+        return [*set_aside, _taken_over(rest, "another attempt sealed it")]
+    return set_aside + _convert_verify_commit(fs, hive, rest, table, config, owner)
 
 
 def _reads_the_files(failure: StatementFailed) -> bool:

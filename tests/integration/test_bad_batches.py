@@ -1,5 +1,6 @@
 """A bad file never holds up its batch or the pipeline: it is set aside, with its reason,
-before anything is claimed, and the rest of its batch loads."""
+before anything is claimed (or, for a file read whole only once claimed, from staging), and
+the rest of its batch loads."""
 
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ def tick_schema(*extra: str) -> dict[str, Any]:
     return {"type": "record", "name": "Tick", "fields": fields}
 
 
-def run(area: Area) -> dict[str, Any]:
+def run(area: Area, **settings: Any) -> dict[str, Any]:
     config = IngestConfig(
         landing_paths=(area.landing,),
         database=area.database,
         target_root=area.target_root,
         quiet_period_seconds=0,
+        **settings,
     )
     hdfs, hive = AvroIngestHdfsHook(), AvroIngestHiveHook()
     return run_pipeline(hdfs, hive, config, run_id=f"run-{uuid.uuid4().hex[:8]}")
@@ -88,3 +90,41 @@ def test_a_bad_file_and_an_empty_one_take_their_sidecars_with_them(test_area: Ar
         assert any(p.endswith(f"/{name}.avro") for p in quarantined)
         assert any(p.endswith(f"/{name}.avsc") for p in quarantined)
         assert any(p.endswith(f"/{name}.avro.reason.json") for p in quarantined)
+
+
+def test_a_large_file_found_broken_once_claimed_is_set_aside_and_the_rest_loads(
+    test_area: Area,
+) -> None:
+    """Planning reads only the header of a large file; its body is read while Hive converts
+    its batch. A body cut short is then set aside from staging with its reason and its
+    sidecar, and the batch loads without it: the table holds the other files' rows only."""
+    hdfs = AvroIngestHdfsHook()
+    schema = tick_schema("pad")
+    rows = [{"n": i, "pad": "x" * 40} for i in range(3000)]
+    large = avro_bytes(schema, rows)  # several blocks; the small file below is one
+    hdfs.write_bytes(f"{test_area.landing}/whole.avro", large)
+    hdfs.write_bytes(f"{test_area.landing}/cut.avro", large[: len(large) // 2])
+    hdfs.write_bytes(f"{test_area.landing}/cut.avsc", json.dumps(schema).encode())
+    hdfs.write_bytes(f"{test_area.landing}/small.avro", avro_bytes(schema, rows[:7]))
+    landed = Landed(
+        {"whole.avro": ("tick", 3000), "cut.avro": ("tick", 0), "small.avro": ("tick", 7)}
+    )
+
+    outcome = run(test_area, count_after_claim_min_bytes=len(large) // 2)
+
+    assert outcome["plan"]["quarantined"] == []  # its header was sound: claimed
+    assert outcome["failed"] == []
+    (set_aside,) = [q for load in outcome["loads"] for q in load["quarantined"]]
+    assert set_aside["path"] == f"{test_area.landing}/cut.avro"
+    assert set_aside["reason"] == "truncated" and set_aside["step"] == "count"
+    assert "cut.avro" in set_aside["message"]
+    (result,) = [r for load in outcome["loads"] for r in load["results"]]
+    assert result["rows_verified"] == result["records_expected"] == 3007
+    ended = check_exactly_once(test_area.landing, test_area.database, landed)
+    assert ended["quarantined"] == {"cut.avro"}
+    assert ended["archived"] == {"whole.avro", "small.avro"}
+    quarantined = [p for p in files_under(test_area.landing) if "/_quarantine/" in p]
+    assert any(p.endswith("/cut.avsc") for p in quarantined)
+    (reason_file,) = [p for p in quarantined if p.endswith("/cut.avro.reason.json")]
+    with hdfs.open_stream(reason_file) as stream:
+        assert json.loads(stream.read())["reason"] == "truncated"

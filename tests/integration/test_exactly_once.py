@@ -35,18 +35,24 @@ def wait_for(condition: Any, what: str, timeout: float = 120) -> None:
         time.sleep(0.2)
 
 
+# Every file read whole only once claimed, while Hive converts its batch (as large files are).
+READ_ONCE_CLAIMED = {"count_after_claim_min_bytes": 0}
+
+
 @pytest.mark.parametrize(
-    ("offsets", "rename_delay"),
+    ("offsets", "rename_delay", "settings"),
     [
-        pytest.param([0, 0], 0.0, id="two-together"),
-        pytest.param([0, 0], 0.3, id="two-together-slow-renames"),
-        pytest.param([0, 1, 2], 0.2, id="three-staggered-slow-renames"),
-        pytest.param([0, 6], 0.0, id="second-starts-while-first-loads"),
+        pytest.param([0, 0], 0.0, {}, id="two-together"),
+        pytest.param([0, 0], 0.3, {}, id="two-together-slow-renames"),
+        pytest.param([0, 1, 2], 0.2, {}, id="three-staggered-slow-renames"),
+        pytest.param([0, 6], 0.0, {}, id="second-starts-while-first-loads"),
+        pytest.param([0, 0], 0.0, READ_ONCE_CLAIMED, id="two-together-read-once-claimed"),
     ],
 )
 def test_runs_racing_in_separate_processes_load_each_file_once(
-    area: dict[str, Any], offsets: list[float], rename_delay: float
+    area: dict[str, Any], offsets: list[float], rename_delay: float, settings: dict[str, Any]
 ) -> None:
+    area = area | settings
     landing = area["landing_paths"][0]
     landed = deliver(landing, 30)
     processes = []
@@ -73,13 +79,22 @@ def test_runs_racing_in_separate_processes_load_each_file_once(
     assert len(batch_ids) == len(set(batch_ids)) == len(ended["batches"])
 
 
-def test_a_zombie_load_attempt_and_its_retry(area: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="counted-while-planning"),
+        pytest.param(READ_ONCE_CLAIMED, id="read-once-claimed"),
+    ],
+)
+def test_a_zombie_load_attempt_and_its_retry(
+    area: dict[str, Any], settings: dict[str, Any]
+) -> None:
     """The first attempt of a load is stopped just after it sealed its batch (its INSERT may be
     running in HiveServer2 all the same); its retry loads the batch; then the first attempt
     wakes up. It cannot commit, drops its output and says it was taken over."""
     landing = area["landing_paths"][0]
     landed = deliver(landing, 6)
-    config = area | {"max_files_per_batch": 100}
+    config = area | {"max_files_per_batch": 100} | settings
     code, planned = finish(start({"config": config, "run_id": "zombie", "steps": ["plan"]}))
     assert code == 0
     groups = planned["plan"]["tables"]
@@ -131,12 +146,19 @@ def test_a_zombie_plan_attempt_and_its_retry(area: dict[str, Any]) -> None:
     assert loaded_rows(outcome) == landed.records()
 
 
+@pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="counted-while-planning"),
+        pytest.param(READ_ONCE_CLAIMED, id="read-once-claimed"),
+    ],
+)
 def test_a_run_that_died_holding_a_claim_is_taken_over_once_its_lease_lapses(
-    area: dict[str, Any],
+    area: dict[str, Any], settings: dict[str, Any]
 ) -> None:
     landing = area["landing_paths"][0]
     landed = deliver(landing, 8)
-    config = area | {"lease_seconds": 10}
+    config = area | {"lease_seconds": 10} | settings
     # A run claims, then dies before loading (only its plan step ran).
     code, dead = finish(start({"config": config, "run_id": "dead", "steps": ["plan"]}))
     assert code == 0 and dead["plan"]["tables"]

@@ -72,3 +72,11 @@ def test_every_test_the_readmes_tried_table_names_exists():
             assert f'"{case}"' in sources, f"README names case {case} of {test}"
     for module in re.findall(r"`(tests/[a-z_/]+\.py)`", table):
         assert (DOCS.parent / module).is_file(), module
+
+
+def test_readme_states_the_size_from_which_files_are_counted_once_claimed():
+    from avro_ingest.config import IngestConfig
+
+    text = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    stated = {int(n) for n in re.findall(r"(\d+) MiB or more", text)}
+    assert stated == {IngestConfig.count_after_claim_min_bytes >> 20}

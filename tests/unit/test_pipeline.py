@@ -169,3 +169,58 @@ def test_a_service_fault_while_hive_failures_are_examined_blames_no_file() -> No
         "f1.avro",
         "f2.avro",
     ]
+
+
+def test_a_large_file_is_claimed_on_its_header_and_counted_once_claimed() -> None:
+    fs = MemoryFileSystem()
+    fs.write_bytes(f"{LANDING}/small.avro", avro(3))
+    big = avro(5000)
+    fs.write_bytes(f"{LANDING}/big.avro", big)
+    fs.write_bytes(f"{LANDING}/big-cut.avro", big[:-20])  # its header is whole
+
+    plan = pipeline.plan_run(fs, config(count_after_claim_min_bytes=1000), run_id="run-1")
+
+    claimed = {
+        f["source"].rsplit("/", 1)[-1]: f
+        for t in plan["tables"]
+        for b in t["batches"]
+        for f in b["files"]
+    }
+    assert sorted(claimed) == ["big-cut.avro", "big.avro", "small.avro"]
+    assert claimed["small.avro"]["records"] == 3 and claimed["small.avro"]["checksum"]
+    for name in ("big.avro", "big-cut.avro"):  # left for the load to read whole
+        assert claimed[name]["records"] is None and claimed[name]["checksum"] is None
+    assert plan["quarantined"] == []
+    # Only the small file is in the ledger yet.
+    assert len(fs.list_folders(f"{LANDING}/_ledger")) == 1
+
+
+def test_a_dry_run_counts_every_file_while_planning() -> None:
+    fs = MemoryFileSystem()
+    fs.write_bytes(f"{LANDING}/big.avro", avro(5000))
+    fs.write_bytes(f"{LANDING}/big-cut.avro", avro(5000)[:-20])
+
+    plan = pipeline.plan_run(
+        fs, config(count_after_claim_min_bytes=1000, dry_run=True), run_id="run-1"
+    )
+
+    (batch,) = [b for t in plan["tables"] for b in t["batches"]]
+    assert [f["records"] for f in batch["files"]] == [5000]
+    (cut,) = plan["quarantined"]
+    assert cut["path"].endswith("/big-cut.avro") and cut["reason"] == "truncated"
+
+
+def test_a_service_fault_while_a_claimed_file_is_counted_blames_no_file() -> None:
+    """A file counted once claimed is read from staging while Hive converts its batch: a
+    fault of HDFS then is retried, and nothing is set aside."""
+    fs = DataNodeDiesWhileReading()
+    for i in range(3):
+        fs.write_bytes(f"{LANDING}/f{i}.avro", avro(2))
+    settings = config(count_after_claim_min_bytes=0)
+    plan = pipeline.plan_run(fs, settings, run_id="run-1")
+
+    with pytest.raises(ServiceUnavailable):
+        pipeline.load_table(fs, FailingInsert(), plan["tables"][0], settings, run_id="run-1")
+
+    assert not [p for p in fs.files if "/_quarantine/" in p]
+    assert len([p for p in fs.files if "/_staging/" in p and p.endswith(".avro")]) == 3

@@ -20,7 +20,7 @@ class StagedFile:
     source: str  # where it was found, in the landing folder
     staged: str  # where the claim puts it
     size: int
-    records: int
+    records: int | None  # None until counted once claimed (inspection.count_claimed)
     sidecar: str | None = None  # its .avsc in landing, if it had one
     # As inspected: sealing checks that the claimed file is still this one.
     mtime_ms: int = 0
@@ -42,8 +42,14 @@ class BatchPlan:
     alone: bool = False
 
     @property
-    def records(self) -> int:
-        return sum(f.records for f in self.files)
+    def records(self) -> int | None:
+        """The batch's Avro records; None while a file of it is still uncounted."""
+        counts = [f.records for f in self.files]
+        return None if None in counts else sum(c for c in counts if c is not None)
+
+    @property
+    def uncounted(self) -> tuple[StagedFile, ...]:
+        return tuple(f for f in self.files if f.records is None)
 
     @property
     def size(self) -> int:

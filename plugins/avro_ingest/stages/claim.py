@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
 from avro_ingest.exceptions import DuplicateDelivery, FileGone
-from avro_ingest.files import is_partial_write
+from avro_ingest.files import FileEntry, is_partial_write
 from avro_ingest.ports import FileSystem
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.inspection import FileInfo, Rejection
@@ -78,9 +78,11 @@ __all__ = [
     "may_take",
     "orphaned_batches",
     "quarantine",
+    "record_counts",
     "record_failure",
     "record_seal",
     "register_deliveries",
+    "register_delivery",
     "remove_if_empty",
     "seal_batch",
     "split_batch",
@@ -341,53 +343,58 @@ def register_deliveries(
     fs: FileSystem, infos: Sequence[FileInfo], owner: Owner, *, threads: int = 8
 ) -> tuple[list[FileInfo], list[Rejection]]:
     """Enter each file's content (the hash inspection took of its bytes) in the landing
-    folder's ledger. Content entered before, from another path or with another modification
-    time, is a duplicate delivery; the same file met again (a retried plan) is not.
-
-    An entry is a folder `_ledger/<hash>/<mtime>_<size>/<path below landing>`, made under a
-    hidden name and renamed into place with a rename that refuses an existing destination:
-    of two runs meeting the same content at once, exactly one enters it. Folders only: the
-    NameNode alone answers, no DataNode write per file."""
+    folder's ledger (`register_delivery`). A file inspection did not hash (read once claimed)
+    is entered then, and passes here."""
     if infos:
         fs.makedirs(ledger_path(infos[0].landing, "").rstrip("/"))
 
     def one(info: FileInfo) -> FileInfo | Rejection:
-        entry, checksum = info.entry, str(info.checksum)
-        delivery = f"{entry.modification_time_ms}_{entry.size}"
-        relative = entry.path[len(info.landing) + 1 :]
-        target = ledger_path(info.landing, checksum)
-        hidden = ledger_path(info.landing, f".new-{uuid.uuid4().hex}")
-        fs.makedirs(f"{hidden}/{delivery}/{relative}")
-        if fs.rename_exclusive(hidden, target):
+        if info.checksum is None:
             return info
-        fs.delete(hidden, recursive=True)  # our own empty folders
-        seen = _ledger_delivery(fs, target)
-        if seen == (delivery, relative):
-            return info  # this very file, met again by a retried plan
-        when, original = seen if seen else ("?", "?")
-        stamp = when.split("_", 1)[0]
-        claimed = (
-            dt.datetime.fromtimestamp(int(stamp) / 1000, dt.UTC).isoformat(timespec="seconds")
-            if stamp.isdigit()
-            else "?"
-        )
-        error = DuplicateDelivery(f"{info.landing}/{original}", f"modified {claimed}", checksum)
-        error.with_file(entry.path)
-        return Rejection(
-            entry,
-            info.landing,
-            type(error).__name__,
-            error.reason,
-            str(error),
-            "dedupe",
-            info.sidecar,
-        )
+        rejected = register_delivery(fs, info.landing, info.entry, info.checksum, info.sidecar)
+        return info if rejected is None else rejected
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         results = list(pool.map(one, infos))
     return (
         [r for r in results if isinstance(r, FileInfo)],
         [r for r in results if isinstance(r, Rejection)],
+    )
+
+
+def register_delivery(
+    fs: FileSystem, landing: str, entry: FileEntry, checksum: str, sidecar: str | None
+) -> Rejection | None:
+    """Enter a file's content in the landing folder's ledger; its rejection when the content
+    was entered before, from another path or with another modification time (a duplicate
+    delivery). The same file met again (a retried plan or load) is not a duplicate.
+
+    An entry is a folder `_ledger/<hash>/<mtime>_<size>/<path below landing>`, made under a
+    hidden name and renamed into place with a rename that refuses an existing destination:
+    of two runs meeting the same content at once, exactly one enters it. Folders only: the
+    NameNode alone answers, no DataNode write per file."""
+    delivery = f"{entry.modification_time_ms}_{entry.size}"
+    relative = entry.path[len(landing) + 1 :]
+    target = ledger_path(landing, checksum)
+    hidden = ledger_path(landing, f".new-{uuid.uuid4().hex}")
+    fs.makedirs(f"{hidden}/{delivery}/{relative}")
+    if fs.rename_exclusive(hidden, target):
+        return None
+    fs.delete(hidden, recursive=True)  # our own empty folders
+    seen = _ledger_delivery(fs, target)
+    if seen == (delivery, relative):
+        return None  # this very file, met again by a retried plan
+    when, original = seen if seen else ("?", "?")
+    stamp = when.split("_", 1)[0]
+    claimed = (
+        dt.datetime.fromtimestamp(int(stamp) / 1000, dt.UTC).isoformat(timespec="seconds")
+        if stamp.isdigit()
+        else "?"
+    )
+    error = DuplicateDelivery(f"{landing}/{original}", f"modified {claimed}", checksum)
+    error.with_file(entry.path)
+    return Rejection(
+        entry, landing, type(error).__name__, error.reason, str(error), "dedupe", sidecar
     )
 
 
@@ -486,6 +493,20 @@ def record_failure(fs: FileSystem, batch: BatchPlan, error: str) -> int:
     except FileGone:
         return 0  # another attempt took the folder while this one wrote
     return failed.failures
+
+
+def record_counts(fs: FileSystem, batch: BatchPlan) -> bool:
+    """Write into the sealed batch's manifest the counts and hashes of the files counted once
+    claimed: a committed batch is rolled forward from it, and a file put back to landing
+    leaves the ledger by it. False when this attempt no longer holds the batch."""
+    manifest = _read_manifest(fs, batch.folder)
+    if manifest is None:
+        return False
+    try:
+        replace(manifest, batch=batch).write(fs)
+    except FileGone:
+        return False  # another attempt took the folder while this one wrote
+    return True
 
 
 def seal_batch(

@@ -84,7 +84,7 @@ class ConversionResult:
     added_columns: list[str]
     files: int
     bytes: int
-    records_expected: int
+    records_expected: int | None  # None until its files counted once claimed are read
     rows_verified: int | None = None
     statements: list[str] = field(default_factory=list)
     hive_seconds: float = 0.0

@@ -2,6 +2,9 @@
 schema (header bytes only, or the sidecar .avsc checked against the header), its record count
 (from the block headers) and whether Hive can hold its types.
 
+A large file's count and content hash need every byte of it: planning reads only its header,
+and `count_claimed` reads the rest once the file is claimed, while Hive converts its batch.
+
 A file that fails any check becomes a `Rejection` carrying the terminal error's class, reason
 and message; transient and configuration errors propagate (retry the task / fix the install).
 """
@@ -32,7 +35,7 @@ from avro_ingest.hive.tables import build_plan
 from avro_ingest.ports import FileSystem
 from avro_ingest.records import SetAside
 
-__all__ = ["FileInfo", "Rejection", "inspect_files", "table_for"]
+__all__ = ["FileInfo", "Rejection", "count_claimed", "inspect_files", "table_for"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +45,12 @@ class FileInfo:
     table: str
     schema: Schema
     fingerprint: str
-    records: int
+    records: int | None  # None: counted once claimed (see count_claimed)
     codec: str
     header_bytes_read: int
     schema_source: str  # "header" or "sidecar"
     sidecar: str | None = None  # the .avsc beside the file, moved with it when claimed
-    checksum: str | None = None  # a hash of its bytes (content_digest)
+    checksum: str | None = None  # a hash of its bytes (content_digest); None: see records
 
 
 @dataclass(frozen=True)
@@ -110,10 +113,10 @@ class _HashingStream:
 
 
 def _header_and_count(
-    fs: FileSystem, entry: FileEntry, digest: Any
+    fs: FileSystem, entry: FileEntry, digest: Any, *, count_later: bool = False
 ) -> tuple[AvroHeader, int | None]:
     """The header, and the record count when the whole file was read for it (then hashed)."""
-    if entry.size > WHOLE_FILE_READ_BYTES:
+    if count_later or entry.size > WHOLE_FILE_READ_BYTES:
         return read_header(fs.range_reader(entry.path), path=entry.path), None
     data = fs.read_range(entry.path, 0, entry.size)
     digest.update(data)
@@ -121,15 +124,31 @@ def _header_and_count(
     return header, count_records(io.BytesIO(data), header, entry.path)
 
 
-def _count_streaming(fs: FileSystem, entry: FileEntry, header: AvroHeader, digest: Any) -> int:
-    """Count a large file's records in one forward read. Counting reads every block header, so
-    the whole file passes by anyway: hashing it on the way costs no request."""
-    with fs.open_stream(entry.path) as body:
+def _count_streaming(
+    fs: FileSystem, path: str, header: AvroHeader, digest: Any, source: str
+) -> int:
+    """Count a large file's records in one forward read of `path` (errors name `source`).
+    Counting reads every block header, so the whole file passes by anyway: hashing it on the
+    way costs no request."""
+    with fs.open_stream(path) as body:
         stream = _HashingStream(body, digest)
-        records = count_records(stream, header, entry.path)
+        records = count_records(stream, header, source)
         while stream.read(1 << 20):  # bytes after the last block are content too
             pass
     return records
+
+
+def count_claimed(fs: FileSystem, at: str, *, source: str) -> tuple[int, str]:
+    """The record count and content hash of a file whose header planning read: read whole
+    from `at`, where its claim put it. Errors name `source`, the path its sender knows;
+    a TerminalError means the file is bad, as it would have meant while planning."""
+    try:
+        header = read_header(fs.range_reader(at), path=source)
+    except AvroIngestError as error:
+        raise error.with_file(source) from None
+    digest = content_digest()
+    records = _count_streaming(fs, at, header, digest, source)
+    return records, digest.hexdigest()
 
 
 def _inspect_one(
@@ -140,12 +159,16 @@ def _inspect_one(
     table_rule: str,
     table_prefix: str,
     planned: set[str],
+    count_after_claim_min_bytes: int | None,
 ) -> FileInfo | Rejection | None:
     """The file's facts, its rejection, or None when it vanished after it was listed."""
     step = "read_schema"
+    count_later = (
+        count_after_claim_min_bytes is not None and entry.size >= count_after_claim_min_bytes
+    )
     try:
         digest = content_digest()
-        header, records = _header_and_count(fs, entry, digest)
+        header, records = _header_and_count(fs, entry, digest, count_later=count_later)
         schema: Schema = header.schema
         source = "header"
         if sidecar is not None:
@@ -156,8 +179,8 @@ def _inspect_one(
             source = "sidecar"
         # Byte-level problems first: a broken file must be sent again whatever its schema.
         step = "count"
-        if records is None:
-            records = _count_streaming(fs, entry, header, digest)
+        if records is None and not count_later:
+            records = _count_streaming(fs, entry.path, header, digest, entry.path)
         step = "plan"
         schema_id = fingerprint(schema)
         if schema_id not in planned:  # most files of a landing folder share a schema
@@ -174,7 +197,7 @@ def _inspect_one(
             header_bytes_read=header.bytes_read,
             schema_source=source,
             sidecar=sidecar.path if sidecar is not None else None,
-            checksum=digest.hexdigest(),
+            checksum=None if records is None else digest.hexdigest(),
         )
     except FileGone:
         return None
@@ -200,17 +223,27 @@ def inspect_files(
     table_rule: str,
     table_prefix: str = "",
     threads: int = 8,
+    count_after_claim_min_bytes: int | None = None,
 ) -> tuple[list[FileInfo], list[Rejection], float]:
     """Inspect (landing, file, sidecar) triples in parallel: header reads are latency-bound.
     Returns the good files, the rejected ones, and the seconds it took. A file that vanished
-    after it was listed (claimed by another run, moved by its writer) is left out."""
+    after it was listed (claimed by another run, moved by its writer) is left out. Files of
+    at least `count_after_claim_min_bytes` (None: no file) are left uncounted and unhashed
+    (`records` None): `count_claimed` reads them once claimed."""
     started = time.monotonic()
     planned: set[str] = set()
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         results = list(
             pool.map(
                 lambda item: _inspect_one(
-                    fs, item[1], item[0], item[2], table_rule, table_prefix, planned
+                    fs,
+                    item[1],
+                    item[0],
+                    item[2],
+                    table_rule,
+                    table_prefix,
+                    planned,
+                    count_after_claim_min_bytes,
                 ),
                 files,
             )
