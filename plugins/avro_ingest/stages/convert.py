@@ -482,17 +482,26 @@ def _prepared(new: bool, evolution: Evolution, statements: tuple[str, ...]) -> P
     )
 
 
+# The metastore makes a new database's directory before it commits the database: a session
+# whose CREATE failed in between finds nothing yet. How long the other may take to finish.
+CREATE_RACE_SECONDS = 10.0
+
+
 def _create_unless_there(hive: SqlRunner, statement: str, there: Callable[[], bool]) -> bool:
     """Run a CREATE ... IF NOT EXISTS; True if it created. Two sessions creating the same
     database or table at once can fail the slower one inside the metastore ("Unable to create
     database managed directory", AlreadyExistsException): if what it was to create is there
-    now, that is not a failure. Otherwise Hive's own error is raised."""
+    now, or appears within CREATE_RACE_SECONDS, that is not a failure. Otherwise Hive's own
+    error is raised."""
     try:
         hive.run_statements([statement])
     except StatementFailed:
-        if there():
-            return False
-        raise
+        deadline = time.monotonic() + CREATE_RACE_SECONDS
+        while not there():
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+        return False
     return True
 
 

@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from avro_ingest.exceptions import StatementFailed
 from avro_ingest.hive.tables import TablePlan
+from avro_ingest.stages import convert
 from avro_ingest.stages.batch import BatchPlan, StagedFile
 from avro_ingest.stages.convert import (
     Placement,
@@ -194,7 +195,33 @@ def test_a_database_and_table_another_session_just_created_are_used_not_failed_o
     ]
 
 
-def test_a_create_that_fails_for_another_reason_fails_with_hives_message() -> None:
+class CommittingHive(RacedHive):
+    """The other session has made the database's directory but not yet committed it: the
+    database is listed only from the third time it is asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.databases = []
+        self.looked = 0
+
+    def query(self, statement: str, *, settings: object = None) -> list[tuple[str, ...]]:
+        if statement.startswith("SHOW DATABASES"):
+            self.looked += 1
+            if self.looked == 3:
+                self.databases.append("lake")
+        return super().query(statement, settings=settings)
+
+
+def test_a_database_another_session_is_still_creating_is_waited_for_not_failed_on() -> None:
+    hive = CommittingHive()
+    prepared = prepare_table(hive, batch(), target_root="/t")
+    assert prepared.new_table is False and hive.looked >= 3
+
+
+def test_a_create_that_fails_for_another_reason_fails_with_hives_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(convert, "CREATE_RACE_SECONDS", 1.0)
     hive = RacedHive()
     hive.databases = []  # the database is not there after all
     with pytest.raises(StatementFailed, match="Unable to create database managed directory"):
