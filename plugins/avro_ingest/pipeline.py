@@ -843,8 +843,22 @@ def _set_aside_counted(
         if (why := tally.rejected.get(staged.source)) is not None:
             moved = _set_aside(fs, why, owner.run_id, at=staged.staged)
             quarantined.append(moved or {**why.to_dict(), "quarantined_to": None})
+    return _load_the_rest(fs, hive, batch, quarantined, table, config, owner)
+
+
+def _load_the_rest(
+    fs: FileSystem,
+    hive: SqlRunner,
+    batch: BatchPlan,
+    quarantined: list[SetAside],
+    table: PreparedTable,
+    config: IngestConfig,
+    owner: Owner,
+) -> list[_BatchOutcome]:
+    """Once files of a sealed batch are set aside (`quarantined`), load the rest as the batch,
+    its manifest rewritten first; an emptied batch folder goes."""
     set_aside = [_BatchOutcome(quarantined=quarantined)]
-    rest = batch.without(set(tally.rejected))
+    rest = batch.without({moved["path"] for moved in quarantined})
     if not rest.files:
         remove_if_empty(fs, batch.folder)
         return set_aside
@@ -900,16 +914,7 @@ def _isolate(
             reason=EngineRejected.reason,
             run_id=owner.run_id,
         )
-        rest = batch.without({*undecodable, *rejected})
-        set_aside = [_BatchOutcome(quarantined=quarantined)]
-        if not rest.files:
-            remove_if_empty(fs, batch.folder)
-            return set_aside
-        try:
-            Manifest.for_owner(rest, owner, partition_location(config.target_root, rest)).write(fs)
-        except FileGone:
-            return [*set_aside, _taken_over(rest, "another attempt sealed it")]
-        return set_aside + _convert_verify_commit(fs, hive, rest, table, config, owner)
+        return _load_the_rest(fs, hive, batch, quarantined, table, config, owner)
     halves = split_batch(
         fs, batch, owner, location_of=lambda b: partition_location(config.target_root, b)
     )

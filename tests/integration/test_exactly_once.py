@@ -37,6 +37,13 @@ def wait_for(condition: Any, what: str, timeout: float = 120) -> None:
 
 # Every file read whole only once claimed, while Hive converts its batch (as large files are).
 READ_ONCE_CLAIMED = {"count_after_claim_min_bytes": 0}
+BOTH_WAYS = pytest.mark.parametrize(
+    "settings",
+    [
+        pytest.param({}, id="counted-while-planning"),
+        pytest.param(READ_ONCE_CLAIMED, id="read-once-claimed"),
+    ],
+)
 
 
 @pytest.mark.parametrize(
@@ -79,13 +86,7 @@ def test_runs_racing_in_separate_processes_load_each_file_once(
     assert len(batch_ids) == len(set(batch_ids)) == len(ended["batches"])
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        pytest.param({}, id="counted-while-planning"),
-        pytest.param(READ_ONCE_CLAIMED, id="read-once-claimed"),
-    ],
-)
+@BOTH_WAYS
 def test_a_zombie_load_attempt_and_its_retry(
     area: dict[str, Any], settings: dict[str, Any]
 ) -> None:
@@ -146,13 +147,7 @@ def test_a_zombie_plan_attempt_and_its_retry(area: dict[str, Any]) -> None:
     assert loaded_rows(outcome) == landed.records()
 
 
-@pytest.mark.parametrize(
-    "settings",
-    [
-        pytest.param({}, id="counted-while-planning"),
-        pytest.param(READ_ONCE_CLAIMED, id="read-once-claimed"),
-    ],
-)
+@BOTH_WAYS
 def test_a_run_that_died_holding_a_claim_is_taken_over_once_its_lease_lapses(
     area: dict[str, Any], settings: dict[str, Any]
 ) -> None:
