@@ -710,11 +710,16 @@ def versions() -> dict[str, str]:
     import airflow
     import fastavro
 
-    spark = subprocess.run(
-        [str(BENCH_VENV / "bin" / "python"), "-c", "import pyspark;print(pyspark.__version__)"],
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    python = BENCH_VENV / "bin" / "python"
+    spark = (  # a run without Spark (bench/count_after_claim.py) has no venv for it
+        subprocess.run(
+            [str(python), "-c", "import pyspark;print(pyspark.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        if python.exists()
+        else "not installed"
+    )
     cpu = next(
         (
             ln.split(":", 1)[1].strip()
